@@ -1,0 +1,86 @@
+"""Account forms. Every field is bounded so oversized input is a form error, not work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.core.validators import MaxLengthValidator
+
+from .models import Kind, User, normalize_email
+
+# Long enough for any passphrase, short enough that hashing it is not a DoS.
+PASSWORD_MAX = 1024
+
+
+class SignInForm(forms.Form):
+    email = forms.EmailField(
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        max_length=PASSWORD_MAX,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class PortalPasswordResetForm(PasswordResetForm):
+    """Sends the link only to an active account of this portal; the page answers
+    the same whatever the address (F3)."""
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+
+    def get_users(self, email: str) -> Any:
+        # Invited accounts without a password yet may use it too: it is the
+        # same proof of mailbox ownership as the invitation itself.
+        return User.objects.filter(email=normalize_email(email), kind=self.kind, is_active=True)
+
+
+def _bound_passwords(form: forms.Form) -> None:
+    for name in ("old_password", "new_password1", "new_password2"):
+        if name in form.fields:
+            field = form.fields[name]
+            assert isinstance(field, forms.CharField)
+            field.max_length = PASSWORD_MAX
+            field.validators.append(MaxLengthValidator(PASSWORD_MAX))
+
+
+class BoundedSetPasswordForm(SetPasswordForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _bound_passwords(self)
+
+
+class BoundedPasswordChangeForm(PasswordChangeForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _bound_passwords(self)
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["name"]
+
+
+class AccountCreateForm(forms.Form):
+    kind = forms.ChoiceField(choices=Kind.choices)
+    email = forms.EmailField(max_length=254)
+    name = forms.CharField(max_length=150, required=False)
+    is_admin = forms.BooleanField(required=False, label="Administrator (agents only)")
+
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
+        if User.objects.filter(email=email).exists():
+            raise forms.ValidationError("An account with this e-mail already exists.")
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("is_admin") and data.get("kind") != Kind.AGENT:
+            self.add_error("is_admin", "Only agents can be administrators.")
+        return data

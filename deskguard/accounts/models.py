@@ -1,0 +1,86 @@
+"""Accounts (A1): one user table for agents and contacts; the e-mail is the login."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+def normalize_email(email: str) -> str:
+    """E-mail is matched case-insensitively (A1): store and look up lower-case."""
+    return email.strip().lower()
+
+
+class Kind(models.TextChoices):
+    AGENT = "agent", "Agent"
+    CONTACT = "contact", "Contact"
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email=normalize_email(username or ""))
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        user = self.model(email=normalize_email(email), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("kind", Kind.AGENT)
+        extra.setdefault("is_admin", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser):
+    email = models.EmailField(max_length=254, unique=True)
+    name = models.CharField(max_length=150, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # Only agents can be administrators; enforced by a check constraint below.
+    is_admin = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = ["kind"]
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(is_admin=False) | models.Q(kind="agent"),
+                name="user_admin_is_agent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_agent(self) -> bool:
+        return self.kind == Kind.AGENT
+
+    @property
+    def is_contact(self) -> bool:
+        return self.kind == Kind.CONTACT
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email

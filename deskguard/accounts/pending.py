@@ -1,0 +1,50 @@
+"""The half-signed-in state (C6), after the password and before the second factor.
+
+The session holds only [user id, portal, e-mail, time]; the user is NOT logged in,
+so every protected view sees an anonymous visitor. The marker dies after five
+minutes, when the e-mail or activity of the account changed, or when it is used
+on the other portal.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.http import HttpRequest
+
+from .models import User
+from .portal import Portal
+
+SESSION_KEY = "dg.pending"
+TTL_SECONDS = 300
+
+
+def pending_start(request: HttpRequest, *, user: User, portal: Portal) -> None:
+    request.session.cycle_key()
+    request.session[SESSION_KEY] = {
+        "uid": user.pk,
+        "portal": portal.value,
+        "email": user.email,
+        "at": time.time(),
+    }
+
+
+def pending_user(request: HttpRequest, *, portal: Portal) -> User | None:
+    data = request.session.get(SESSION_KEY)
+    if not isinstance(data, dict):
+        return None
+    try:
+        age = time.time() - float(data["at"])
+        uid = int(data["uid"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if data.get("portal") != portal.value or not 0 <= age <= TTL_SECONDS:
+        return None
+    user = User.objects.filter(pk=uid, is_active=True).first()
+    if user is None or user.email != data.get("email") or user.kind != portal.kind:
+        return None
+    return user
+
+
+def pending_clear(request: HttpRequest) -> None:
+    request.session.pop(SESSION_KEY, None)

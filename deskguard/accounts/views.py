@@ -1,0 +1,168 @@
+"""Sign-in, sign-out, password reset and invitation pages, shared by both portals.
+
+Each portal mounts these views under its own namespace; the namespace says which
+portal (and so which kind of account) a request is for.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from deskguard.audit.models import Event
+from deskguard.audit.services import audit_record
+from deskguard.security import safe_next
+
+from . import flows
+from .forms import BoundedSetPasswordForm, PortalPasswordResetForm, SignInForm
+from .portal import Portal, portal_of
+
+GENERIC_FAILURE = "The e-mail address or password is not correct."
+
+
+def current_portal(request: HttpRequest) -> Portal:
+    match = request.resolver_match
+    return Portal(match.namespace.split(":")[0]) if match else Portal.CUSTOMER
+
+
+def throttled_message(retry_at: datetime) -> str:
+    seconds = max(1, int((retry_at - timezone.now()).total_seconds()))
+    when = timezone.localtime(retry_at).strftime("%H:%M:%S %Z")
+    return f"Too many attempts. Try again after {when} (in about {seconds} seconds)."
+
+
+@sensitive_post_parameters("password")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signin(request: HttpRequest) -> HttpResponse:
+    portal = current_portal(request)
+    home = reverse(portal.url("home"))
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"), home)
+    if request.user.is_authenticated and portal_of(request.user) == portal:
+        return redirect(next_url)
+    form = SignInForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        result = flows.signin_with_password(
+            request,
+            portal=portal,
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password"],
+        )
+        if result.outcome is flows.Outcome.SIGNED_IN:
+            return redirect(next_url)
+        if result.outcome is flows.Outcome.SECOND_FACTOR:
+            request.session["dg.next"] = next_url
+            return redirect(portal.url("challenge"))
+        error = (
+            throttled_message(result.retry_at)
+            if result.outcome is flows.Outcome.THROTTLED and result.retry_at
+            else GENERIC_FAILURE
+        )
+    status = 400 if request.method == "POST" else 200
+    if error.startswith("Too many"):
+        status = 429
+    return render(
+        request,
+        "accounts/signin.html",
+        {
+            "form": form,
+            "error": error,
+            "next": next_url,
+            "portal": portal,
+        },
+        status=status,
+    )
+
+
+@require_POST
+def signout(request: HttpRequest) -> HttpResponse:
+    portal = current_portal(request)
+    flows.session_logout(request)
+    messages.info(request, "You have signed out.")
+    return redirect(portal.url("signin"))
+
+
+class PortalMixin:
+    request: HttpRequest
+
+    @property
+    def portal(self) -> Portal:
+        return current_portal(self.request)
+
+    def get_template_names(self) -> list[str]:
+        return [f"accounts/{self.template_stem}.html"]  # type: ignore[attr-defined]
+
+    def get_success_url(self) -> str:
+        return reverse(self.portal.url(self.success_name))  # type: ignore[attr-defined]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context["portal"] = self.portal
+        return dict(context)
+
+
+class PasswordResetView(PortalMixin, auth_views.PasswordResetView):
+    template_stem = "password_reset"
+    success_name = "password-reset-done"
+    email_template_name = "mail/password_reset.txt"
+    html_email_template_name = "mail/password_reset.html"
+    subject_template_name = "mail/password_reset_subject.txt"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "kind": self.portal.kind}
+
+    def get_form_class(self) -> type[PortalPasswordResetForm]:
+        return PortalPasswordResetForm
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        self.extra_email_context = {
+            "base_url": settings.BASE_URL,
+            "site_name": settings.SITE_NAME,
+            "confirm_url_name": self.portal.url("password-reset-confirm"),
+        }
+        audit_record(
+            event=Event.PASSWORD_RESET_REQUESTED,
+            request=self.request,
+            subject_label=str(form.cleaned_data.get("email", ""))[:254],
+            detail={"portal": self.portal.value},
+        )
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(PortalMixin, auth_views.PasswordResetDoneView):
+    template_stem = "password_reset_done"
+
+
+class PasswordResetConfirmView(PortalMixin, auth_views.PasswordResetConfirmView):
+    """Sets a new password from an e-mailed link. It never signs in (A3): the next
+    sign-in goes through the password and, if active, the second factor."""
+
+    template_stem = "password_reset_confirm"
+    success_name = "password-reset-complete"
+    form_class = BoundedSetPasswordForm
+    post_reset_login = False
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        audit_record(event=Event.PASSWORD_RESET, request=self.request, subject=form.user)
+        return response
+
+
+class InvitationView(PasswordResetConfirmView):
+    template_stem = "invitation"
+
+
+class PasswordResetCompleteView(PortalMixin, auth_views.PasswordResetCompleteView):
+    template_stem = "password_reset_complete"

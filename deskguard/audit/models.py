@@ -1,0 +1,87 @@
+"""Append-only security log (E1).
+
+The application only ever INSERTs rows: `save()` refuses updates and `delete()`
+refuses deletion, and the queryset's bulk update/delete are disabled, so no code
+path in deskguard can rewrite history.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Event(models.TextChoices):
+    SIGNIN_SUCCEEDED = "signin.succeeded", "Sign-in succeeded"
+    SIGNIN_FAILED = "signin.failed", "Sign-in failed"
+    SIGNIN_THROTTLED = "signin.throttled", "Sign-in throttled"
+    SIGNOUT = "signout", "Signed out"
+    SECOND_FACTOR_PASSED = "2fa.passed", "Second factor passed"
+    SECOND_FACTOR_FAILED = "2fa.failed", "Second factor failed"
+    SECOND_FACTOR_REPLAYED = "2fa.replayed", "Second factor code replayed"
+    SECOND_FACTOR_THROTTLED = "2fa.throttled", "Second factor throttled"
+    SECOND_FACTOR_LOCKED = "2fa.locked", "Second factor locked"
+    ENROLLED = "2fa.enrolled", "2FA enabled"
+    AUTHENTICATOR_REPLACED = "2fa.replaced", "Authenticator replaced"
+    DISABLED = "2fa.disabled", "2FA disabled by user"
+    ADMIN_DISABLED = "2fa.admin_disabled", "2FA disabled by administrator"
+    BREAK_GLASS_RESET = "2fa.break_glass_reset", "2FA reset from the command line"
+    RECOVERY_GENERATED = "recovery.generated", "Recovery codes generated"
+    RECOVERY_REGENERATED = "recovery.regenerated", "Recovery codes regenerated"
+    RECOVERY_RESENT = "recovery.resent", "Recovery codes resent by administrator"
+    RECOVERY_USED = "recovery.used", "Recovery code used"
+    POLICY_CHANGED = "policy.changed", "Security policy changed"
+    PASSWORD_CHANGED = "password.changed", "Password changed"
+    PASSWORD_RESET_REQUESTED = "password.reset_requested", "Password reset requested"
+    PASSWORD_RESET = "password.reset", "Password reset"
+    ACCOUNT_CREATED = "account.created", "Account created"
+    ACCOUNT_DEACTIVATED = "account.deactivated", "Account deactivated"
+    SSO_FAILED = "sso.failed", "SSO sign-in failed"
+    SSO_PROVIDER_CHANGED = "sso.provider_changed", "SSO provider changed"
+
+
+class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise PermissionError("the audit log is append-only")
+
+    def delete(self) -> NoReturn:
+        raise PermissionError("the audit log is append-only")
+
+
+class AuditEvent(models.Model):
+    event = models.CharField(max_length=40, choices=Event.choices, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Actor and subject are kept as e-mail text too, so the record survives
+    # the account and says who it was at that time.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254, blank=True)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    subject_label = models.CharField(max_length=254, blank=True)
+    method = models.CharField(max_length=80, blank=True)
+    ip = models.GenericIPAddressField(null=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict)
+
+    objects: ClassVar[models.Manager[AuditEvent]] = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["subject", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.event} {self.subject_label}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("the audit log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("the audit log is append-only")

@@ -1,0 +1,43 @@
+"""Who may open a portal page: the portal's own kind of account, admins for admin pages.
+
+Anonymous visitors (including a session still waiting for its second factor) go
+to the portal's sign-in page; a signed-in account of the other kind gets 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from deskguard.accounts.portal import Portal
+
+View = Callable[..., HttpResponse]
+
+
+def portal_required(portal: Portal, *, admin: bool = False) -> Callable[[View], View]:
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), reverse(portal.url("signin")))
+            if user.kind != portal.kind:
+                raise PermissionDenied(f"This page belongs to the {portal.label}.")
+            if admin and not user.is_admin:
+                raise PermissionDenied("Only administrators can open this page.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+agent_required = portal_required(Portal.AGENT)
+admin_required = portal_required(Portal.AGENT, admin=True)
+contact_required = portal_required(Portal.CUSTOMER)

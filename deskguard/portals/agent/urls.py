@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+from deskguard.accounts.models import Kind
+
+from . import views
+
+app_name = "agent"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("tickets/<int:ticket_id>/", views.ticket_detail, name="ticket"),
+    path("settings/", views.profile, name="profile"),
+    path("settings/password/", views.password, name="password"),
+    path("admin/", views.admin_home, name="admin"),
+    path("admin/agents/", views.admin_accounts, {"kind": Kind.AGENT}, name="admin-agents"),
+    path("admin/contacts/", views.admin_accounts, {"kind": Kind.CONTACT}, name="admin-contacts"),
+    path("admin/accounts/new/", views.admin_account_new, name="admin-account-new"),
+    path(
+        "admin/accounts/<int:user_id>/deactivate/",
+        views.admin_account_deactivate,
+        name="admin-account-deactivate",
+    ),
+    path("", include("deskguard.accounts.urls")),
+]

@@ -1,0 +1,143 @@
+"""Agent Portal: all tickets, personal settings, admin settings (thin views)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from deskguard.accounts.forms import AccountCreateForm
+from deskguard.accounts.models import Kind, User
+from deskguard.accounts.portal import Portal
+from deskguard.accounts.services import user_create, user_deactivate
+from deskguard.portals import common
+from deskguard.portals.access import admin_required, agent_required
+from deskguard.tickets.forms import ReplyForm, StatusForm
+from deskguard.tickets.models import Status
+from deskguard.tickets.selectors import ticket_get_for, tickets_visible_to
+from deskguard.tickets.services import ticket_reply, ticket_set_status
+
+PORTAL = Portal.AGENT
+
+
+@agent_required
+def home(request: HttpRequest) -> HttpResponse:
+    tickets = tickets_visible_to(request.user)  # type: ignore[arg-type]
+    status = request.GET.get("status", "")
+    if status in Status.values:
+        tickets = tickets.filter(status=status)
+    page = Paginator(tickets, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "agent/home.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": Status.choices,
+        },
+    )
+
+
+@agent_required
+@require_http_methods(["GET", "POST"])
+def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    ticket = ticket_get_for(user, ticket_id)
+    reply_form = ReplyForm(request.POST if "body" in request.POST else None)
+    status_form = StatusForm(
+        request.POST if "status" in request.POST else None, initial={"status": ticket.status}
+    )
+    if request.method == "POST":
+        if reply_form.is_bound and reply_form.is_valid():
+            ticket_reply(ticket=ticket, author=user, body=reply_form.cleaned_data["body"])
+            messages.success(request, "Your reply is sent.")
+            return redirect("agent:ticket", ticket_id=ticket.pk)
+        if status_form.is_bound and status_form.is_valid():
+            ticket_set_status(ticket=ticket, status=Status(status_form.cleaned_data["status"]))
+            messages.success(request, "The status is changed.")
+            return redirect("agent:ticket", ticket_id=ticket.pk)
+        if not reply_form.is_bound and not status_form.is_bound:
+            messages.error(request, "Write a reply or choose a status.")
+    return render(
+        request,
+        "agent/ticket.html",
+        {
+            "ticket": ticket,
+            "messages_list": ticket.messages.select_related("author"),
+            "reply_form": reply_form,
+            "status_form": status_form,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@agent_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    return common.profile_page(request, PORTAL)
+
+
+@agent_required
+@require_http_methods(["GET", "POST"])
+def password(request: HttpRequest) -> HttpResponse:
+    return common.password_page(request, PORTAL)
+
+
+@admin_required
+def admin_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "agent/admin/home.html", {"tab": "overview"})
+
+
+@admin_required
+def admin_accounts(request: HttpRequest, kind: str) -> HttpResponse:
+    accounts = User.objects.filter(kind=kind).order_by("email")
+    query = request.GET.get("q", "")[:254]
+    if query:
+        accounts = accounts.filter(email__icontains=query)
+    page = Paginator(accounts, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "agent/admin/accounts.html",
+        {
+            "page": page,
+            "kind": kind,
+            "query": query,
+            "tab": "agents" if kind == Kind.AGENT else "contacts",
+        },
+    )
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def admin_account_new(request: HttpRequest) -> HttpResponse:
+    form = AccountCreateForm(request.POST or None, initial={"kind": request.GET.get("kind")})
+    if request.method == "POST" and form.is_valid():
+        user = user_create(
+            email=form.cleaned_data["email"],
+            kind=Kind(form.cleaned_data["kind"]),
+            name=form.cleaned_data["name"],
+            is_admin=form.cleaned_data["is_admin"],
+            created_by=request.user,  # type: ignore[arg-type]
+        )
+        messages.success(request, f"{user.email} is invited by e-mail.")
+        return redirect("agent:admin-agents" if user.is_agent else "agent:admin-contacts")
+    return render(
+        request,
+        "agent/admin/account_new.html",
+        {"form": form, "tab": "new"},
+        status=400 if form.errors else 200,
+    )
+
+
+@admin_required
+@require_POST
+def admin_account_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=user_id)
+    if user.pk == request.user.pk:
+        messages.error(request, "You cannot deactivate your own account.")
+    else:
+        user_deactivate(user=user, by=request.user)  # type: ignore[arg-type]
+        messages.success(request, f"{user.email} is deactivated.")
+    return redirect("agent:admin-agents" if user.is_agent else "agent:admin-contacts")

@@ -1,0 +1,48 @@
+"""Personal settings pages that look the same in both portals (A2 gives each its layout)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from deskguard.accounts.forms import BoundedPasswordChangeForm, ProfileForm
+from deskguard.accounts.models import User
+from deskguard.accounts.portal import Portal
+from deskguard.audit.models import Event
+from deskguard.audit.services import audit_record
+
+
+def profile_page(request: HttpRequest, portal: Portal) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = ProfileForm(request.POST or None, instance=user)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Your profile is saved.")
+            return redirect(portal.url("profile"))
+    return render(
+        request,
+        "settings/profile.html",
+        {"form": form, "tab": "profile"},
+        status=400 if form.errors else 200,
+    )
+
+
+def password_page(request: HttpRequest, portal: Portal) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = BoundedPasswordChangeForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        # Keep this session; other sessions of the account end with the old hash.
+        update_session_auth_hash(request, user)
+        audit_record(event=Event.PASSWORD_CHANGED, request=request, subject=user)
+        messages.success(request, "Your password is changed.")
+        return redirect(portal.url("profile"))
+    return render(
+        request,
+        "settings/password.html",
+        {"form": form, "tab": "password"},
+        status=400 if form.errors else 200,
+    )

@@ -1,0 +1,76 @@
+"""Customer Portal: a contact's own tickets and profile (thin views)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from deskguard.accounts.models import User
+from deskguard.accounts.portal import Portal
+from deskguard.portals import common
+from deskguard.portals.access import contact_required
+from deskguard.tickets.forms import ReplyForm, TicketForm
+from deskguard.tickets.selectors import ticket_get_for, tickets_visible_to
+from deskguard.tickets.services import ticket_create, ticket_reply
+
+PORTAL = Portal.CUSTOMER
+
+
+@contact_required
+def home(request: HttpRequest) -> HttpResponse:
+    page = Paginator(tickets_visible_to(request.user), 25).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+    return render(request, "customer/home.html", {"page": page})
+
+
+@contact_required
+@require_http_methods(["GET", "POST"])
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    form = TicketForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ticket = ticket_create(
+            contact=request.user,  # type: ignore[arg-type]
+            subject=form.cleaned_data["subject"],
+            body=form.cleaned_data["body"],
+        )
+        messages.success(request, "Your ticket is open. We will reply here.")
+        return redirect("customer:ticket", ticket_id=ticket.pk)
+    return render(
+        request, "customer/ticket_new.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@contact_required
+@require_http_methods(["GET", "POST"])
+def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    ticket = ticket_get_for(user, ticket_id)
+    form = ReplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ticket_reply(ticket=ticket, author=user, body=form.cleaned_data["body"])
+        messages.success(request, "Your reply is sent.")
+        return redirect("customer:ticket", ticket_id=ticket.pk)
+    return render(
+        request,
+        "customer/ticket.html",
+        {
+            "ticket": ticket,
+            "messages_list": ticket.messages.select_related("author"),
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@contact_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    return common.profile_page(request, PORTAL)
+
+
+@contact_required
+@require_http_methods(["GET", "POST"])
+def password(request: HttpRequest) -> HttpResponse:
+    return common.password_page(request, PORTAL)

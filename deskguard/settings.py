@@ -1,0 +1,218 @@
+"""deskguard settings: one module, every knob an environment variable.
+
+`DESKGUARD_ENV=local` (the default) is for a laptop: plain http on 127.0.0.1, a
+SECRET_KEY and TOTP key generated once into var/. `DESKGUARD_ENV=production`
+refuses to start without explicit secrets and turns on secure cookies and HSTS.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("DESKGUARD_VAR_DIR", BASE_DIR / "var"))
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+DESKGUARD_ENV = env("DESKGUARD_ENV", "local")
+if DESKGUARD_ENV not in {"local", "production"}:
+    raise ImproperlyConfigured("DESKGUARD_ENV must be 'local' or 'production'")
+LOCAL = DESKGUARD_ENV == "local"
+DEBUG = env_bool("DEBUG", False)
+
+
+def local_secret(name: str, make: str) -> str:
+    """A secret generated once into var/ so a laptop needs no configuration.
+
+    Production must set the variable: a generated file on one machine would
+    differ from another machine's and break sessions and encrypted secrets.
+    """
+    if not LOCAL:
+        raise ImproperlyConfigured(f"{name} must be set when DESKGUARD_ENV=production")
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / name.lower()
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(make)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env("SECRET_KEY") or local_secret("SECRET_KEY", secrets.token_urlsafe(50))
+
+# F1: TOTP secrets (and SSO client secrets) are encrypted with these Fernet keys,
+# newest first; older keys still decrypt until `manage.py rotate_totp_keys` ran.
+TOTP_ENCRYPTION_KEYS = env_list("TOTP_ENCRYPTION_KEYS") or [
+    local_secret("TOTP_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+]
+# F2: recovery codes are stored as HMAC-SHA256 under this key, kept outside the DB.
+RECOVERY_CODE_HMAC_KEY = env("RECOVERY_CODE_HMAC_KEY") or local_secret(
+    "RECOVERY_CODE_HMAC_KEY", secrets.token_urlsafe(32)
+)
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if LOCAL else "")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+SITE_NAME = env("DESKGUARD_SITE_NAME", "deskguard")
+BASE_URL = env("DESKGUARD_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Number of reverse proxies in front of the app whose X-Forwarded-For is trusted
+# for the client address used by throttling and the audit log (0 = REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = int(env("DESKGUARD_TRUSTED_PROXY_COUNT", "0"))
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "deskguard.accounts",
+    "deskguard.twofactor",
+    "deskguard.audit",
+    "deskguard.tickets",
+    "deskguard.sso",
+    "deskguard.portals",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "deskguard.security.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "deskguard.audit.context.AuditContextMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "deskguard.twofactor.middleware.TwoFactorPolicyMiddleware",
+]
+
+ROOT_URLCONF = "deskguard.urls"
+WSGI_APPLICATION = "deskguard.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "deskguard" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "deskguard.portals.context.portal",
+            ],
+        },
+    }
+]
+
+DATABASE_URL = env("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env("SQLITE_PATH", str(VAR_DIR / "deskguard.sqlite3")),
+            # IMMEDIATE makes write transactions take the lock up front, so two
+            # gunicorn workers never deadlock upgrading a read lock (Django 5.1+).
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["deskguard.accounts.backends.EmailBackend"]
+PASSWORD_HASHERS = ["deskguard.accounts.hashers.DeskguardArgon2Hasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Password reset and invitation links: 3 days is long enough for an invitation
+# to be read after a weekend, and the link dies as soon as it is used.
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(12 * 3600)))
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SECURE = not LOCAL and not DEBUG
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SESSION_COOKIE_NAME = "__Host-dgsession" if SECURE else "dgsession"
+CSRF_COOKIE_NAME = "__Host-dgcsrf" if SECURE else "dgcsrf"
+SECURE_HSTS_SECONDS = 31536000 if SECURE else 0
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG and env_bool("DESKGUARD_MANIFEST_STATIC", True)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = LOCAL
+
+# G3: SMTP when EMAIL_HOST is set; otherwise mail goes to var/mail/ and the console.
+EMAIL_HOST = env("EMAIL_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(env("EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "deskguard.mail.FolderAndConsoleBackend"
+    EMAIL_FILE_PATH = env("DESKGUARD_MAIL_DIR", str(VAR_DIR / "mail"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <no-reply@deskguard.local>")
+
+LOGIN_URL = "customer:signin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TwofactorConfig(AppConfig):
+    name = "deskguard.twofactor"
+    label = "twofactor"

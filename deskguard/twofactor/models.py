@@ -1,0 +1,77 @@
+"""Second-factor storage: small models, no crypto here (see totp.py, recovery.py)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class TOTPDevice(models.Model):
+    """The account's confirmed authenticator. It exists only once verified (B2):
+    a secret being enrolled lives, encrypted, in the enrolling session."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device"
+    )
+    secret_encrypted = models.TextField()
+    # C3: the last accepted 30-second time step. A code is accepted only through
+    # UPDATE ... WHERE last_step < :step, so the database decides replays and races.
+    last_step = models.BigIntegerField(default=0)
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"TOTP device of user {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """F2: only an HMAC-SHA256 of the normalized code is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "digest"], name="recovery_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code of user {self.user_id}"
+
+
+class Throttle(models.Model):
+    """Consecutive failures for one key (account or client address), shared by
+    every server process because it lives in the database (C5)."""
+
+    key = models.CharField(max_length=100, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.failures}"
+
+
+class SecurityPolicy(models.Model):
+    """Administrator policies (D1, D2), one row. Read from the database on every
+    request that needs it, so a change holds in every process at once."""
+
+    agents_enforce_2fa = models.BooleanField(default=False)
+    contacts_allow_2fa = models.BooleanField(default=True)
+    contacts_enforce_2fa = models.BooleanField(default=False)
+    sso_create_contacts = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "security policy"
+
+    def __str__(self) -> str:
+        return "security policy"
+
+    @classmethod
+    def current(cls) -> SecurityPolicy:
+        policy, _ = cls.objects.get_or_create(pk=1)
+        return policy
