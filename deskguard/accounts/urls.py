@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
+from deskguard.twofactor import views as twofactor_views
+
 from . import views
 
 urlpatterns: list[URLPattern] = [
     path("signin/", views.signin, name="signin"),
+    path("signin/verify/", twofactor_views.challenge, name="challenge"),
     path("signout/", views.signout, name="signout"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password-reset-done"),

@@ -12,6 +12,7 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/", views.ticket_detail, name="ticket"),
     path("settings/", views.profile, name="profile"),
     path("settings/password/", views.password, name="password"),
+    path("settings/security/", include("deskguard.twofactor.urls")),
     path("admin/", views.admin_home, name="admin"),
     path("admin/agents/", views.admin_accounts, {"kind": Kind.AGENT}, name="admin-agents"),
     path("admin/contacts/", views.admin_accounts, {"kind": Kind.CONTACT}, name="admin-contacts"),

@@ -11,5 +11,6 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/", views.ticket_detail, name="ticket"),
     path("profile/", views.profile, name="profile"),
     path("profile/password/", views.password, name="password"),
+    path("profile/security/", include("deskguard.twofactor.urls")),
     path("", include("deskguard.accounts.urls")),
 ]

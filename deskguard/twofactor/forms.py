@@ -1,0 +1,88 @@
+"""Code forms. Malformed input is a form error (400) and never reaches the throttle:
+it cannot be a guess."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+
+from deskguard.accounts.forms import PASSWORD_MAX
+
+from . import recovery
+from .flows import Factor
+
+_SPACES = re.compile(r"[\s\-]+")
+CODE_HELP = "Enter the 6-digit code from your authenticator app, or one of your recovery codes."
+
+
+def _otp_widget(placeholder: str = "123 456") -> forms.TextInput:
+    # One field, numeric keypad on phones, filled by password managers and
+    # iOS/Android one-time-code autofill (C2).
+    return forms.TextInput(
+        attrs={
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+            "autofocus": True,
+            "class": "otp-input",
+            "placeholder": placeholder,
+            "maxlength": 64,
+            "spellcheck": "false",
+            "autocapitalize": "off",
+        }
+    )
+
+
+def totp_digits(raw: str) -> str | None:
+    code = _SPACES.sub("", raw)
+    return code if len(code) == 6 and code.isascii() and code.isdigit() else None
+
+
+class SecondFactorForm(forms.Form):
+    """A TOTP code or a recovery code in one field (C1, C4)."""
+
+    code = forms.CharField(max_length=64, label="Verification code", widget=_otp_widget())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        raw = data.get("code", "")
+        if not raw:
+            return data
+        if digits := totp_digits(raw):
+            data["factor"], data["code"] = Factor.TOTP, digits
+        elif normalized := recovery.normalize(raw):
+            data["factor"], data["code"] = Factor.RECOVERY, normalized
+        else:
+            self.add_error("code", CODE_HELP)
+        return data
+
+
+class EnrollForm(forms.Form):
+    code = forms.CharField(max_length=64, label="6-digit code from your app", widget=_otp_widget())
+
+    def clean_code(self) -> str:
+        code = totp_digits(self.cleaned_data["code"])
+        if code is None:
+            raise forms.ValidationError("Enter the 6 digits your authenticator app shows.")
+        return code
+
+
+class ReauthForm(SecondFactorForm):
+    """Password and a current code, before changing the second factor (B5-B7)."""
+
+    password = forms.CharField(
+        max_length=PASSWORD_MAX,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["password", "code"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.pop("autofocus", None)
+        self.fields["password"].widget.attrs["autofocus"] = True
+
+
+class ConfirmSavedForm(forms.Form):
+    saved = forms.BooleanField(label="I have saved these codes somewhere safe")

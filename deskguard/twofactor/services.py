@@ -1,0 +1,91 @@
+"""Second-factor services: database writes, each decided by one atomic statement.
+
+No request here; flows.py adds the session, audit, mail and messages.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from django.db import transaction
+from django.utils import timezone
+
+from deskguard.accounts.models import User
+from deskguard.crypto import secret_decrypt, secret_encrypt
+
+from . import recovery, totp
+from .models import RecoveryCode, TOTPDevice
+from .throttle import hashed_key, throttle_clear
+
+
+class Check(Enum):
+    ACCEPTED = "accepted"
+    WRONG = "wrong"
+    REPLAYED = "replayed"
+
+
+def throttle_key(user: User) -> str:
+    return hashed_key("2fa-account", str(user.pk))
+
+
+def totp_accept(*, device: TOTPDevice, code: str, at: float | None = None) -> Check:
+    """C3: accept a code at most once. The UPDATE succeeds only if its step is newer
+    than the last accepted one, so of two racing requests (in any two processes)
+    exactly one sees a row updated."""
+    step = totp.matching_step(secret_decrypt(device.secret_encrypted), code, at=at)
+    if step is None:
+        return Check.WRONG
+    updated = TOTPDevice.objects.filter(pk=device.pk, last_step__lt=step).update(last_step=step)
+    return Check.ACCEPTED if updated == 1 else Check.REPLAYED
+
+
+def recovery_code_use(*, user: User, code: str) -> Check:
+    """C4: a code works once; `used_at IS NULL` in the UPDATE decides races."""
+    normalized = recovery.normalize(code)
+    if normalized is None:
+        return Check.WRONG
+    updated = RecoveryCode.objects.filter(
+        user=user, digest=recovery.digest(user.pk, normalized), used_at__isnull=True
+    ).update(used_at=timezone.now())
+    return Check.ACCEPTED if updated == 1 else Check.WRONG
+
+
+def recovery_codes_remaining(*, user: User) -> int:
+    return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
+
+
+@transaction.atomic
+def recovery_codes_replace(*, user: User) -> list[str]:
+    """B5/D4: a fresh set; the old set stops working in the same transaction."""
+    RecoveryCode.objects.filter(user=user).delete()
+    codes = recovery.codes_new()
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(user=user, digest=recovery.digest(user.pk, code)) for code in codes
+    )
+    return codes
+
+
+@transaction.atomic
+def device_activate(*, user: User, secret: str, step: int) -> tuple[TOTPDevice, list[str]]:
+    """B2/B7: make `secret` the account's authenticator. Any previous secret stops
+    working in the same transaction. `step` is the step of the code just verified,
+    so that code cannot be used again to sign in. A fresh recovery set comes with it."""
+    device, _ = TOTPDevice.objects.update_or_create(
+        user=user,
+        defaults={
+            "secret_encrypted": secret_encrypt(secret),
+            "last_step": step,
+            "confirmed_at": timezone.now(),
+        },
+    )
+    throttle_clear(throttle_key(user))
+    return device, recovery_codes_replace(user=user)
+
+
+@transaction.atomic
+def device_remove(*, user: User) -> bool:
+    """B6/D3/F5: remove the authenticator and every recovery code."""
+    deleted, _ = TOTPDevice.objects.filter(user=user).delete()
+    RecoveryCode.objects.filter(user=user).delete()
+    throttle_clear(throttle_key(user))
+    return deleted > 0

@@ -1,0 +1,329 @@
+"""Second-factor pages, mounted in both portals (thin views over flows.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from deskguard.accounts.flows import session_login, session_method
+from deskguard.accounts.models import User
+from deskguard.accounts.pending import pending_clear, pending_user
+from deskguard.accounts.portal import Portal
+from deskguard.accounts.views import current_portal, throttled_message
+from deskguard.audit.models import AuditEvent
+from deskguard.portals.access import portal_required
+from deskguard.security import safe_next
+
+from . import flows, services, totp
+from .forms import ConfirmSavedForm, EnrollForm, ReauthForm, SecondFactorForm
+from .models import TOTPDevice
+from .policy import is_password_login, policy_current, twofactor_allowed, twofactor_enforced
+
+NEXT_KEY = "dg.next"
+LOW_CODES = 3  # C7: warn when this few recovery codes remain
+
+
+def verdict_message(result: flows.Result) -> tuple[str, int]:
+    """What the user reads after a refused code, and the HTTP status."""
+    if result.verdict is flows.Verdict.THROTTLED and result.retry_at:
+        return throttled_message(result.retry_at), 429
+    if result.verdict is flows.Verdict.LOCKED:
+        return (
+            "Sign-in with authenticator codes is locked after too many wrong codes. "
+            "Use one of your recovery codes, or ask an administrator."
+        ), 403
+    text = (
+        "That code was already used. Wait for the next code in your app."
+        if result.verdict is flows.Verdict.REPLAYED
+        else "That code is not correct."
+    )
+    if result.retry_at:
+        text += " " + throttled_message(result.retry_at)
+    return text, 400
+
+
+@sensitive_post_parameters("code")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def challenge(request: HttpRequest) -> HttpResponse:
+    """C1: the second step of a form sign-in."""
+    portal = current_portal(request)
+    user = pending_user(request, portal=portal)
+    if user is None:
+        pending_clear(request)
+        messages.error(request, "Your sign-in expired or was not started. Please sign in again.")
+        return redirect(portal.url("signin"))
+    form = SecondFactorForm(request.POST or None)
+    error, status = "", 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            factor: flows.Factor = form.cleaned_data["factor"]
+            result = flows.second_factor_verify(
+                request, user=user, factor=factor, code=form.cleaned_data["code"]
+            )
+            if result.passed:
+                return _complete_signin(request, portal=portal, user=user, factor=factor)
+            error, status = verdict_message(result)
+    return render(
+        request,
+        "twofactor/challenge.html",
+        {"form": form, "error": error, "pending_email": user.email},
+        status=status,
+    )
+
+
+def _complete_signin(
+    request: HttpRequest, *, portal: Portal, user: User, factor: flows.Factor
+) -> HttpResponse:
+    next_url = request.session.pop(NEXT_KEY, None)
+    session_login(request, user=user, method=f"password+{factor.value}")
+    # Both factors were just proven: replacing the authenticator needs no second proof.
+    flows.reauth_mark(request)
+    if factor is flows.Factor.RECOVERY:
+        # C7: lead the user to set up a new authenticator.
+        remaining = services.recovery_codes_remaining(user=user)
+        messages.warning(
+            request,
+            f"You signed in with a recovery code; {remaining} remain. "
+            "Set up your authenticator app again below.",
+        )
+        return redirect(portal.url("security"))
+    return redirect(safe_next(request, next_url, reverse(portal.url("home"))))
+
+
+View = Callable[..., HttpResponse]
+
+
+def security_view(view: View) -> View:
+    """Signed-in account of this portal, and 2FA allowed for it (D2: when contacts
+    are not allowed 2FA, their Security page does not exist)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        portal = current_portal(request)
+
+        @portal_required(portal)
+        def inner(request: HttpRequest) -> HttpResponse:
+            if not twofactor_allowed(request.user, policy_current()):  # type: ignore[arg-type]
+                raise Http404("Two-factor authentication is not available.")
+            return view(request, portal, request.user, *args, **kwargs)
+
+        return never_cache(inner)(request)
+
+    return wrapped
+
+
+@security_view
+def security(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
+    """B1: whether 2FA is on, and what can be done about it."""
+    device = TOTPDevice.objects.filter(user=user).first()
+    remaining = services.recovery_codes_remaining(user=user) if device else 0
+    return render(
+        request,
+        "twofactor/security.html",
+        {
+            "tab": "security",
+            "device": device,
+            "remaining": remaining,
+            "low_codes": device is not None and remaining <= LOW_CODES,
+            "enforced": twofactor_enforced(user, policy_current()),
+            "sso_session": not is_password_login(session_method(request)),
+            "history": AuditEvent.objects.filter(subject=user)[:10],
+        },
+    )
+
+
+@security_view
+@require_http_methods(["GET", "POST"])
+def enable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
+    """B2/B7: QR code and key; active only after a valid code."""
+    replacing = TOTPDevice.objects.filter(user=user).exists()
+    if replacing and not flows.reauth_recent(request):
+        return redirect(portal.url("security-replace"))
+    form = EnrollForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        if flows.enrollment_confirm(request, user=user, code=form.cleaned_data["code"]):
+            return redirect(portal.url("security-codes"))
+        error = (
+            "That code does not match. Check that your phone's clock is set "
+            "automatically and enter the newest code."
+        )
+    secret = flows.enrollment_secret(request)
+    uri = totp.provisioning_uri(secret, user.email)
+    return render(
+        request,
+        "twofactor/enable.html",
+        {
+            "tab": "security",
+            "form": form,
+            "error": error,
+            "replacing": replacing,
+            "qr_svg": totp.qr_svg(uri),
+            "secret": secret,
+            "secret_grouped": totp.grouped(secret),
+            "uri": uri,
+            "enforced": twofactor_enforced(user, policy_current()) and not replacing,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@security_view
+@require_http_methods(["GET", "POST"])
+def codes(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
+    """B3: the new recovery codes, once, until the user confirms they saved them."""
+    fresh = flows.fresh_codes(request)
+    if fresh is None:
+        messages.info(
+            request, "Recovery codes are shown only once. Generate a new set if you lost them."
+        )
+        return redirect(portal.url("security"))
+    form = ConfirmSavedForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        flows.fresh_codes_confirm(request)
+        messages.success(
+            request, "Two-factor authentication is on and your recovery codes are saved."
+        )
+        return redirect(portal.url("security"))
+    display = [services.recovery.display(code) for code in fresh]
+    return render(
+        request,
+        "twofactor/codes.html",
+        {
+            "tab": "security",
+            "codes": display,
+            "codes_text": "\n".join(display),
+            "form": form,
+            "filename": f"{user.email}-recovery-codes.txt",
+            "generated_at": timezone.now(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+REAUTH_PAGES = {
+    "replace": (
+        "Replace your authenticator app",
+        "Confirm it is you. Then scan a new QR code with your new phone; the old "
+        "app stops working as soon as the new one is verified.",
+        "Continue",
+        False,
+    ),
+    "regenerate": (
+        "Generate new recovery codes",
+        "Your current recovery codes stop working at once.",
+        "Generate new codes",
+        False,
+    ),
+    "disable": (
+        "Turn off two-factor authentication",
+        "Your authenticator and recovery codes will be removed. Signing in will "
+        "ask only for your password.",
+        "Turn off",
+        True,
+    ),
+}
+
+
+def _reauth(
+    request: HttpRequest,
+    portal: Portal,
+    user: User,
+    action: str,
+    on_success: Callable[[], HttpResponse],
+) -> HttpResponse:
+    if not TOTPDevice.objects.filter(user=user).exists():
+        return redirect(portal.url("security"))
+    form = ReauthForm(request.POST or None)
+    error, status = "", 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            result = flows.second_factor_verify(
+                request,
+                user=user,
+                factor=form.cleaned_data["factor"],
+                code=form.cleaned_data["code"],
+                password=form.cleaned_data["password"],
+            )
+            if result.passed:
+                return on_success()
+            error, status = verdict_message(result)
+            if result.verdict is flows.Verdict.WRONG:
+                error = error.replace(
+                    "That code is not correct.", "The password or the code is not correct."
+                )
+    title, text, button, danger = REAUTH_PAGES[action]
+    return render(
+        request,
+        "twofactor/reauth.html",
+        {
+            "tab": "security",
+            "form": form,
+            "error": error,
+            "title": title,
+            "text": text,
+            "button": button,
+            "danger": danger,
+        },
+        status=status,
+    )
+
+
+@sensitive_post_parameters("password", "code")
+@security_view
+@require_http_methods(["GET", "POST"])
+def replace(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
+    if flows.reauth_recent(request):
+        return redirect(portal.url("security-enable"))
+
+    def done() -> HttpResponse:
+        flows.reauth_mark(request)
+        return redirect(portal.url("security-enable"))
+
+    return _reauth(request, portal, user, "replace", done)
+
+
+@sensitive_post_parameters("password", "code")
+@security_view
+@require_http_methods(["GET", "POST"])
+def regenerate(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
+    def done() -> HttpResponse:
+        flows.recovery_codes_regenerate(request, user=user)
+        return redirect(portal.url("security-codes"))
+
+    return _reauth(request, portal, user, "regenerate", done)
+
+
+@sensitive_post_parameters("password", "code")
+@security_view
+@require_http_methods(["GET", "POST"])
+def disable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
+    if twofactor_enforced(user, policy_current()):
+        # B6/D1/D2: under enforcement there is no button, and a forged POST lands here.
+        messages.error(
+            request,
+            "Two-factor authentication is required by your "
+            "administrator, so it cannot be turned off. You can replace your "
+            "authenticator app instead.",
+        )
+        return render(request, "twofactor/refused.html", {"tab": "security"}, status=403)
+
+    def done() -> HttpResponse:
+        flows.twofactor_disable(request, user=user)
+        messages.success(request, "Two-factor authentication is off.")
+        return redirect(portal.url("security"))
+
+    return _reauth(request, portal, user, "disable", done)

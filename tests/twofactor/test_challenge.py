@@ -1,0 +1,153 @@
+"""The second sign-in step (C1-C7)."""
+
+from __future__ import annotations
+
+import time
+
+import time_machine
+from django.core import mail
+
+from deskguard.audit.models import AuditEvent, Event
+from deskguard.twofactor.models import TOTPDevice
+from tests.twofactor.conftest import start_signin
+
+
+def test_c1_a_correct_password_alone_does_not_sign_in_an_enrolled_account(client, agent, enroll):
+    enroll(agent)
+    start_signin(client, agent)
+    assert "_auth_user_id" not in client.session
+    response = client.get("/agent/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/agent/signin/")
+
+
+def test_c1_c6_the_right_code_signs_in_and_changes_the_session_key(client, agent, enroll):
+    enrollment = enroll(agent)
+    url = start_signin(client, agent)
+    pending_key = client.session.session_key
+    response = client.post(url, {"code": enrollment.code()})
+    assert response.status_code == 302
+    assert response["Location"] == "/agent/"
+    assert client.session.session_key != pending_key
+    assert client.get("/agent/").status_code == 200
+    event = AuditEvent.objects.filter(event=Event.SIGNIN_SUCCEEDED).get()
+    assert event.method == "password+totp"
+
+
+def test_c2_a_code_with_spaces_is_accepted(client, contact, enroll):
+    enrollment = enroll(contact)
+    url = start_signin(client, contact)
+    code = enrollment.code()
+    response = client.post(url, {"code": f" {code[:3]} {code[3:]} "})
+    assert response.status_code == 302
+    assert response["Location"] == "/portal/"
+
+
+def test_c3_a_code_one_step_old_or_ahead_is_accepted_two_steps_is_not(client, agent, enroll):
+    enrollment = enroll(agent)
+    now = time.time()
+    with time_machine.travel(now, tick=False):
+        url = start_signin(client, agent)
+        refused = client.post(url, {"code": enrollment.code(at=now, steps=-2)})
+        assert refused.status_code == 400
+        assert b"not correct" in refused.content
+        accepted = client.post(url, {"code": enrollment.code(at=now, steps=-1)})
+        assert accepted.status_code == 302
+
+
+def test_c3_a_replayed_code_is_refused(client, make_user, agent, enroll):
+    enrollment = enroll(agent)
+    now = time.time()
+    with time_machine.travel(now, tick=False):
+        code = enrollment.code(at=now)
+        url = start_signin(client, agent)
+        assert client.post(url, {"code": code}).status_code == 302
+        client.post("/agent/signout/")
+        url = start_signin(client, agent)
+        replay = client.post(url, {"code": code})
+    assert replay.status_code == 400
+    assert b"already used" in replay.content
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(event=Event.SECOND_FACTOR_REPLAYED).count() == 1
+
+
+def test_c3_an_older_code_is_refused_after_a_newer_one_was_used(client, agent, enroll):
+    enrollment = enroll(agent)
+    now = time.time()
+    with time_machine.travel(now, tick=False):
+        url = start_signin(client, agent)
+        assert client.post(url, {"code": enrollment.code(at=now, steps=1)}).status_code == 302
+        client.post("/agent/signout/")
+        url = start_signin(client, agent)
+        assert client.post(url, {"code": enrollment.code(at=now)}).status_code == 400
+
+
+def test_c4_a_recovery_code_works_once_ignoring_case_spaces_and_dashes(
+    client, contact, enroll, django_capture_on_commit_callbacks
+):
+    enrollment = enroll(contact)
+    code = enrollment.codes[0]
+    typed = " " + "-".join(code[i : i + 4] for i in range(0, 16, 4)).upper() + " "
+    url = start_signin(client, contact)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"code": typed})
+    assert response.status_code == 302
+    # C7: led to the Security page, told how many codes remain.
+    assert response["Location"] == "/portal/profile/security/"
+    page = client.get(response["Location"])
+    assert b"9 remain" in page.content
+    client.post("/portal/signout/")
+    url = start_signin(client, contact)
+    again = client.post(url, {"code": code})
+    assert again.status_code == 400
+    assert AuditEvent.objects.filter(event=Event.RECOVERY_USED).count() == 1
+    assert any("recovery code was used" in m.subject for m in mail.outbox)
+
+
+def test_c6_the_pending_state_expires_after_five_minutes(client, agent, enroll):
+    enrollment = enroll(agent)
+    start = time.time()
+    with time_machine.travel(start, tick=False) as traveller:
+        url = start_signin(client, agent)
+        traveller.shift(301)
+        response = client.post(url, {"code": enrollment.code()})
+    assert response.status_code == 302
+    assert response["Location"] == "/agent/signin/"
+    assert "_auth_user_id" not in client.session
+
+
+def test_c6_a_pending_state_of_one_portal_does_not_work_in_the_other(client, contact, enroll):
+    enrollment = enroll(contact)
+    start_signin(client, contact)
+    response = client.post("/agent/signin/verify/", {"code": enrollment.code()})
+    assert response.status_code == 302
+    assert response["Location"] == "/agent/signin/"
+    assert "_auth_user_id" not in client.session
+
+
+def test_c1_a_code_posted_without_a_pending_session_is_refused(client, agent, enroll):
+    enrollment = enroll(agent)
+    response = client.post("/agent/signin/verify/", {"code": enrollment.code()})
+    assert response.status_code == 302
+    assert response["Location"] == "/agent/signin/"
+    device = TOTPDevice.objects.get(user=agent)
+    assert device.last_step == 0
+
+
+def test_c5_five_wrong_codes_delay_the_next_attempt_even_with_the_right_code(
+    client, agent, enroll, django_capture_on_commit_callbacks
+):
+    enrollment = enroll(agent)
+    start = time.time()
+    with time_machine.travel(start, tick=False) as traveller:
+        url = start_signin(client, agent)
+        with django_capture_on_commit_callbacks(execute=True):
+            for _ in range(5):
+                assert client.post(url, {"code": "000000"}).status_code == 400
+        blocked = client.post(url, {"code": enrollment.code()})
+        assert blocked.status_code == 429
+        assert b"Try again after" in blocked.content
+        assert any("wrong sign-in codes" in m.subject.lower() for m in mail.outbox)
+        traveller.shift(31)
+        url = start_signin(client, agent)
+        assert client.post(url, {"code": enrollment.code()}).status_code == 302
