@@ -10,4 +10,5 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("agent/", include("deskguard.portals.agent.urls")),
     path("portal/", include("deskguard.portals.customer.urls")),
+    path("sso/", include("deskguard.sso.urls")),
 ]

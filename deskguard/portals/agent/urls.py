@@ -22,5 +22,6 @@ urlpatterns = [
         views.admin_account_deactivate,
         name="admin-account-deactivate",
     ),
+    path("admin/sso/", include("deskguard.sso.admin_urls")),
     path("", include("deskguard.accounts.urls")),
 ]

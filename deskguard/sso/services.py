@@ -1,0 +1,94 @@
+"""Provider administration (A4, D5): every change is recorded, never the secret."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from deskguard.accounts.models import User
+from deskguard.accounts.portal import Portal
+from deskguard.audit.models import Event
+from deskguard.audit.services import audit_record
+from deskguard.crypto import secret_rotate
+
+from .models import ProviderPortals, SSOProvider
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """Everything an administrator sets on a provider except the client secret."""
+
+    name: str
+    slug: str
+    kind: str
+    issuer: str
+    client_id: str
+    scopes: str
+    portals: str
+    enabled: bool
+
+
+def sso_providers_for_portal(*, portal: Portal) -> QuerySet[SSOProvider]:
+    """Enabled providers whose button the portal's sign-in page shows. Database
+    only: the sign-in page never contacts a provider, so one that is down cannot
+    slow password sign-in."""
+    return SSOProvider.objects.filter(
+        enabled=True, portals__in=[portal.value, ProviderPortals.BOTH]
+    ).order_by("name", "pk")
+
+
+def _record(*, provider: SSOProvider, action: str, by: User, changed: list[str]) -> None:
+    audit_record(
+        event=Event.SSO_PROVIDER_CHANGED,
+        actor=by,
+        detail={"action": action, "provider": provider.slug, "changed": changed},
+    )
+
+
+@transaction.atomic
+def sso_provider_create(*, settings: ProviderSettings, client_secret: str, by: User) -> SSOProvider:
+    provider = SSOProvider(**asdict(settings))
+    provider.client_secret_set(client_secret)
+    provider.save()
+    changed = sorted(asdict(settings)) + (["client_secret"] if client_secret else [])
+    _record(provider=provider, action="created", by=by, changed=changed)
+    return provider
+
+
+@transaction.atomic
+def sso_provider_update(
+    *, provider: SSOProvider, settings: ProviderSettings, client_secret: str | None, by: User
+) -> SSOProvider:
+    """`client_secret=None` keeps the stored secret (the form never shows it back)."""
+    changed = [
+        field for field, value in asdict(settings).items() if getattr(provider, field) != value
+    ]
+    for field, value in asdict(settings).items():
+        setattr(provider, field, value)
+    if client_secret is not None:
+        provider.client_secret_set(client_secret)
+        changed.append("client_secret")
+    provider.save()
+    # The detail names the fields that changed, never their secret value.
+    _record(provider=provider, action="updated", by=by, changed=sorted(changed))
+    return provider
+
+
+@transaction.atomic
+def sso_provider_delete(*, provider: SSOProvider, by: User) -> None:
+    _record(provider=provider, action="deleted", by=by, changed=[])
+    provider.delete()
+
+
+@transaction.atomic
+def sso_provider_rotate_secrets() -> int:
+    """Re-encrypt every stored client secret under the newest key (F1), for the
+    key-rotation command. Returns how many secrets were re-encrypted."""
+    count = 0
+    for provider in SSOProvider.objects.select_for_update().exclude(client_secret_encrypted=""):
+        provider.client_secret_encrypted = secret_rotate(provider.client_secret_encrypted)
+        provider.save(update_fields=["client_secret_encrypted"])
+        count += 1
+    return count
