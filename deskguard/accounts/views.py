@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from deskguard.audit.models import Event
 from deskguard.audit.services import audit_record
+from deskguard.httputil import form_data
 from deskguard.security import safe_next
 
 from . import flows
@@ -51,7 +52,7 @@ def signin(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"), home)
     if request.user.is_authenticated and portal_of(request.user) == portal:
         return redirect(next_url)
-    form = SignInForm(request.POST or None)
+    form = SignInForm(form_data(request))
     error = ""
     if request.method == "POST" and form.is_valid():
         result = flows.signin_with_password(

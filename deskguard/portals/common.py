@@ -12,11 +12,12 @@ from deskguard.accounts.models import User
 from deskguard.accounts.portal import Portal
 from deskguard.audit.models import Event
 from deskguard.audit.services import audit_record
+from deskguard.httputil import form_data
 
 
 def profile_page(request: HttpRequest, portal: Portal) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    form = ProfileForm(request.POST or None, instance=user)
+    form = ProfileForm(form_data(request), instance=user)
     if request.method == "POST":
         if form.is_valid():
             form.save()
@@ -32,7 +33,7 @@ def profile_page(request: HttpRequest, portal: Portal) -> HttpResponse:
 
 def password_page(request: HttpRequest, portal: Portal) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    form = BoundedPasswordChangeForm(user, request.POST or None)
+    form = BoundedPasswordChangeForm(user, form_data(request))
     if request.method == "POST" and form.is_valid():
         form.save()
         # Keep this session; other sessions of the account end with the old hash.

@@ -32,6 +32,8 @@ CODES_TTL = 1800
 REAUTH_KEY = "dg.reauth_at"
 # Replacing the authenticator is allowed for 10 minutes after proving both factors.
 REAUTH_TTL = 600
+# Servers behind one load balancer may disagree by a few seconds.
+CLOCK_SKEW = 60
 
 
 class Factor(Enum):
@@ -63,7 +65,7 @@ def _session_get(request: HttpRequest, key: str, ttl: int) -> str | None:
     if not isinstance(data, dict):
         return None
     try:
-        if not 0 <= time.time() - float(data["at"]) <= ttl:
+        if not -CLOCK_SKEW <= time.time() - float(data["at"]) <= ttl:
             return None
         return secret_decrypt(str(data["value"]))
     except (KeyError, TypeError, ValueError, InvalidToken):
@@ -210,7 +212,8 @@ def reauth_mark(request: HttpRequest) -> None:
 
 def reauth_recent(request: HttpRequest) -> bool:
     try:
-        return 0 <= time.time() - float(request.session.get(REAUTH_KEY, 0)) <= REAUTH_TTL
+        age = time.time() - float(request.session.get(REAUTH_KEY, 0))
+        return -CLOCK_SKEW <= age <= REAUTH_TTL
     except (TypeError, ValueError):
         return False
 

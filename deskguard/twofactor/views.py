@@ -21,6 +21,7 @@ from deskguard.accounts.pending import pending_clear, pending_user
 from deskguard.accounts.portal import Portal
 from deskguard.accounts.views import current_portal, throttled_message
 from deskguard.audit.models import AuditEvent
+from deskguard.httputil import form_data
 from deskguard.portals.access import portal_required
 from deskguard.security import safe_next
 
@@ -63,7 +64,7 @@ def challenge(request: HttpRequest) -> HttpResponse:
         pending_clear(request)
         messages.error(request, "Your sign-in expired or was not started. Please sign in again.")
         return redirect(portal.url("signin"))
-    form = SecondFactorForm(request.POST or None)
+    form = SecondFactorForm(form_data(request))
     error, status = "", 200
     if request.method == "POST":
         status = 400
@@ -151,7 +152,7 @@ def enable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
     replacing = TOTPDevice.objects.filter(user=user).exists()
     if replacing and not flows.reauth_recent(request):
         return redirect(portal.url("security-replace"))
-    form = EnrollForm(request.POST or None)
+    form = EnrollForm(form_data(request))
     error = ""
     if request.method == "POST" and form.is_valid():
         if flows.enrollment_confirm(request, user=user, code=form.cleaned_data["code"]):
@@ -190,7 +191,7 @@ def codes(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
             request, "Recovery codes are shown only once. Generate a new set if you lost them."
         )
         return redirect(portal.url("security"))
-    form = ConfirmSavedForm(request.POST or None)
+    form = ConfirmSavedForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         flows.fresh_codes_confirm(request)
         messages.success(
@@ -246,7 +247,7 @@ def _reauth(
 ) -> HttpResponse:
     if not TOTPDevice.objects.filter(user=user).exists():
         return redirect(portal.url("security"))
-    form = ReauthForm(request.POST or None)
+    form = ReauthForm(form_data(request))
     error, status = "", 200
     if request.method == "POST":
         status = 400

@@ -12,6 +12,7 @@ from deskguard.accounts.forms import AccountCreateForm
 from deskguard.accounts.models import Kind, User
 from deskguard.accounts.portal import Portal
 from deskguard.accounts.services import user_create, user_deactivate
+from deskguard.httputil import form_data
 from deskguard.portals import common
 from deskguard.portals.access import admin_required, agent_required
 from deskguard.tickets.forms import ReplyForm, StatusForm
@@ -112,7 +113,7 @@ def admin_accounts(request: HttpRequest, kind: str) -> HttpResponse:
 @admin_required
 @require_http_methods(["GET", "POST"])
 def admin_account_new(request: HttpRequest) -> HttpResponse:
-    form = AccountCreateForm(request.POST or None, initial={"kind": request.GET.get("kind")})
+    form = AccountCreateForm(form_data(request), initial={"kind": request.GET.get("kind")})
     if request.method == "POST" and form.is_valid():
         user = user_create(
             email=form.cleaned_data["email"],

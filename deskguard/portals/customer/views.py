@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from deskguard.accounts.models import User
 from deskguard.accounts.portal import Portal
+from deskguard.httputil import form_data
 from deskguard.portals import common
 from deskguard.portals.access import contact_required
 from deskguard.tickets.forms import ReplyForm, TicketForm
@@ -28,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @contact_required
 @require_http_methods(["GET", "POST"])
 def ticket_new(request: HttpRequest) -> HttpResponse:
-    form = TicketForm(request.POST or None)
+    form = TicketForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         ticket = ticket_create(
             contact=request.user,  # type: ignore[arg-type]
@@ -47,7 +48,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     ticket = ticket_get_for(user, ticket_id)
-    form = ReplyForm(request.POST or None)
+    form = ReplyForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         ticket_reply(ticket=ticket, author=user, body=form.cleaned_data["body"])
         messages.success(request, "Your reply is sent.")

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, QueryDict
+
+
+def form_data(request: HttpRequest) -> QueryDict | None:
+    """POST data to bind a form to, or None on GET. (`request.POST or None` would
+    leave a form unbound, and so never invalid, for an empty POST.)"""
+    return request.POST if request.method == "POST" else None
