@@ -101,21 +101,28 @@ def sso_finish(request: HttpRequest, *, provider: SSOProvider) -> Finished | Ref
     state = request.GET.get("state", "")
     flows = _flows(request)
     flow = flows.pop(state, None) if state else None
-    if (
-        flow is None
-        or flow.get("provider") != provider.slug
-        or flow.get("portal") not in {p.value for p in Portal}
-        or not 0 <= time.time() - float(flow.get("at", 0)) <= FLOW_TTL_SECONDS
-    ):
-        return Refused(fallback_portal(request, provider=provider), SSOError(Reason.STATE_MISMATCH))
-    # The state is single-use: forget it before anything can fail.
-    request.session[FLOWS_SESSION_KEY] = flows
-    portal = Portal(flow["portal"])
-    try:
-        if request.GET.get("error"):
-            # The provider refused (the user pressed "Deny", consent missing...).
+    valid = (
+        flow is not None
+        and flow.get("provider") == provider.slug
+        and flow.get("portal") in {p.value for p in Portal}
+        and 0 <= time.time() - float(flow.get("at", 0)) <= FLOW_TTL_SECONDS
+    )
+    if flow is None or not valid:
+        portal = fallback_portal(request, provider=provider)
+    else:
+        # The state is single-use: forget it before anything can fail.
+        request.session[FLOWS_SESSION_KEY] = flows
+        portal = Portal(flow["portal"])
+    if request.GET.get("error"):
+        # The provider refused (the user pressed "Deny", consent missing...). Some
+        # providers omit the state on errors; nothing is signed in either way.
+        if valid:
             client.state_forget(request, provider=provider, state=state)
-            raise SSOError(Reason.PROVIDER_ERROR, error=client.safe_code(request.GET["error"]))
+        error = SSOError(Reason.PROVIDER_ERROR, error=client.safe_code(request.GET["error"]))
+        return Refused(portal, error)
+    if flow is None or not valid:
+        return Refused(portal, SSOError(Reason.STATE_MISMATCH))
+    try:
         identity = client.identity_fetch(request, provider=provider)
         user = account_for_identity(identity=identity, portal=portal, provider=provider)
     except SSOError as exc:
