@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from deskguard.accounts.flows import session_login, session_method
 from deskguard.accounts.models import User
-from deskguard.accounts.pending import pending_clear, pending_user
+from deskguard.accounts.pending import pending_user
 from deskguard.accounts.portal import Portal
 from deskguard.accounts.views import current_portal, throttled_message
 from deskguard.audit.models import AuditEvent
@@ -61,7 +61,8 @@ def challenge(request: HttpRequest) -> HttpResponse:
     portal = current_portal(request)
     user = pending_user(request, portal=portal)
     if user is None:
-        pending_clear(request)
+        # The marker, if any, is left alone: it may belong to the other portal's
+        # tab, and an expired one can do nothing.
         messages.error(request, "Your sign-in expired or was not started. Please sign in again.")
         return redirect(portal.url("signin"))
     form = SecondFactorForm(form_data(request))
