@@ -1,0 +1,121 @@
+"""Browser fixtures: one Chromium per session, a fresh context per test, and a page
+that fails the test on any JavaScript error or Content-Security-Policy violation."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+# pytest-django's live_server runs Django in a thread while Playwright's sync API
+# runs an event loop in this one; Django's async-unsafe guard would then refuse
+# the ORM calls the tests make to arrange data.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+from django.contrib.staticfiles import finders
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+
+from deskguard.accounts.models import Kind, User
+from tests.conftest import PASSWORD
+
+CHROMIUM = os.environ.get("DESKGUARD_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Runs before any page script, through the DevTools protocol, so the page's CSP
+# does not apply to it: it reports every violation as a console error we collect.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + e.blockedURI);
+});
+"""
+PROBLEM = re.compile(r"content.security.policy|csp violation|refused to", re.IGNORECASE)
+
+
+@dataclass
+class BrowserLog:
+    """What the browser complained about, page by page (C: F4 CSP, no JS errors)."""
+
+    problems: list[str] = field(default_factory=list)
+    visited: list[str] = field(default_factory=list)
+    expected: list[str] = field(default_factory=list)
+
+    def allow(self, text: str) -> None:
+        """A console error the test provokes on purpose (e.g. the 400 of a refused code)."""
+        self.expected.append(text)
+
+    def console(self, page: Page, message: ConsoleMessage) -> None:
+        if PROBLEM.search(message.text):
+            self.problems.append(f"console {message.type} on {page.url}: {message.text}")
+        elif message.type == "error" and not any(t in message.text for t in self.expected):
+            self.problems.append(f"console {message.type} on {page.url}: {message.text}")
+
+    def error(self, page: Page, error: Exception) -> None:
+        self.problems.append(f"page error on {page.url}: {error}")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+STATIC_DIR = Path(__file__).resolve().parents[2] / "deskguard" / "static"
+
+
+@pytest.fixture(autouse=True)
+def _static_files_found(settings) -> None:
+    """deskguard/static/ is in no installed app and settings.py has no
+    STATICFILES_DIRS, so no finder serves deskguard.css or deskguard.js (see
+    tests/test_static_assets.py, which fails until settings.py is fixed). Add the folder
+    here so the other browser tests still check the real pages, styles and script."""
+    if finders.find("deskguard/deskguard.css") is None:
+        settings.STATICFILES_DIRS = [*settings.STATICFILES_DIRS, STATIC_DIR]
+
+
+@pytest.fixture
+def browser_log() -> BrowserLog:
+    return BrowserLog()
+
+
+@pytest.fixture
+def page(browser, live_server, transactional_db, browser_log) -> Iterator[Page]:
+    """A fresh context per test; at the end, no JS error and no CSP violation on
+    any page the test visited."""
+    context = browser.new_context(
+        base_url=live_server.url, accept_downloads=True, viewport={"width": 1280, "height": 800}
+    )
+    context.set_default_timeout(5_000)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+    page = context.new_page()
+    page.on("console", lambda message: browser_log.console(page, message))
+    page.on("pageerror", lambda error: browser_log.error(page, error))
+    page.on("framenavigated", lambda frame: browser_log.visited.append(frame.url))
+    yield page
+    context.close()
+    assert browser_log.visited, "the test visited no page"
+    assert browser_log.problems == [], "\n".join(browser_log.problems)
+
+
+def browser_signin(page: Page, user: User, *, password: str = PASSWORD) -> None:
+    portal = "agent" if user.kind == Kind.AGENT else "portal"
+    page.goto(f"/{portal}/signin/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_load_state()
