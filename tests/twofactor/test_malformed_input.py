@@ -8,7 +8,8 @@ from deskguard.twofactor.models import RecoveryCode, Throttle, TOTPDevice
 from tests.conftest import PASSWORD
 from tests.twofactor.conftest import start_signin
 
-BAD_CODES = ["abcdef", "12345", "1234567", "1" * 10_000, "", "１２３４５６", "12 34 5", "<script>"]
+FULLWIDTH_DIGITS = "\uff11\uff12\uff13\uff14\uff15\uff16"  # look like 123456, are not ASCII
+BAD_CODES = ["abcdef", "12345", "1234567", "1" * 10_000, "", FULLWIDTH_DIGITS, "12 34 5", "<b>"]
 
 
 def snapshot(user):
