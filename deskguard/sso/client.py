@@ -166,13 +166,9 @@ def identity_fetch(request: HttpRequest, *, provider: SSOProvider) -> Identity:
         if not claims:
             # No ID token, or one Authlib did not verify: nothing to trust.
             raise SSOError(Reason.TOKEN_INVALID, error="no_id_token")
+        # Only the verified ID token is trusted (Google, Microsoft, Keycloak and
+        # Okta put email and email_verified there when the "email" scope is asked).
         claims = dict(claims)
-        if not claims.get("email"):
-            # Some providers keep e-mail out of the ID token; the UserInfo endpoint
-            # has it, and is bound to the same subject (OIDC Core 5.3.2).
-            extra = dict(app.userinfo(token=token))
-            if extra.get("sub") == claims.get("sub"):
-                claims.update({k: extra[k] for k in ("email", "email_verified") if k in extra})
     except PROTOCOL_ERRORS as exc:
         raise _translate(exc) from exc
     return Identity(
