@@ -1,0 +1,60 @@
+"""The audit log's filter form (E2): every field optional, every length bounded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import Event
+
+# Audit rows cannot predate the product, and the upper bound keeps "the day after
+# date_to" (the selector's exclusive end) far from datetime's year-9999 overflow.
+EARLIEST = dt.date(2000, 1, 1)
+LATEST = dt.date(2999, 12, 31)
+RANGE_MESSAGE = "Enter a date between 2000-01-01 and 2999-12-31."
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def _in_range(value: dt.date) -> None:
+    if not EARLIEST <= value <= LATEST:
+        raise ValidationError(RANGE_MESSAGE, code="out_of_range")
+
+
+class AuditFilterForm(forms.Form):
+    event = forms.ChoiceField(
+        label="Event", required=False, choices=[("", "All events"), *Event.choices]
+    )
+    account = forms.CharField(
+        label="Account",
+        required=False,
+        max_length=254,  # the longest e-mail address (RFC 5321) and the label columns
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "E-mail contains"}),
+        help_text="Matches the actor or the subject.",
+    )
+    date_from = forms.DateField(
+        label="From", required=False, widget=DateInput(), validators=[_in_range]
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=DateInput(), validators=[_in_range]
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+    def query_string(self) -> str:
+        """The submitted filters as a query string, for pagination and export links:
+        only this form's own fields, so `page` or `format` never leak into them."""
+        if not self.is_bound:
+            return ""
+        return urlencode([(name, self.data[name]) for name in self.fields if self.data.get(name)])

@@ -1,0 +1,65 @@
+"""Admin Settings -> Audit log (E2): browse with filters, export the filtered set."""
+
+from __future__ import annotations
+
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from deskguard.portals.access import admin_required
+
+from .export import FORMATS, compact_json, export_response
+from .forms import AuditFilterForm
+from .models import AuditEvent
+from .selectors import audit_events_filtered
+
+PER_PAGE = 50
+
+
+@admin_required
+@require_safe
+def audit_list(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return _invalid(request, form)
+    page = Paginator(audit_events_filtered(**form.cleaned_data), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    rows = [(event, compact_json(event.detail)) for event in page]
+    return _page(request, form, page=page, rows=rows)
+
+
+# admin_required is typed for HttpResponse; a StreamingHttpResponse passes through it
+# untouched (it only returns early or calls the view).
+@admin_required  # type: ignore[arg-type]
+@require_safe
+def audit_export(request: HttpRequest) -> HttpResponseBase:
+    export_format = FORMATS.get(request.GET.get("format", ""))
+    if export_format is None:
+        return HttpResponseBadRequest(
+            "Unknown export format: use format=csv or format=jsonl.", content_type="text/plain"
+        )
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return _invalid(request, form)
+    return export_response(audit_events_filtered(**form.cleaned_data), export_format)
+
+
+def _invalid(request: HttpRequest, form: AuditFilterForm) -> HttpResponse:
+    # Show the errors and no rows: a half-applied filter would show the wrong set.
+    return _page(request, form, page=None, rows=[], status=400)
+
+
+def _page(
+    request: HttpRequest,
+    form: AuditFilterForm,
+    *,
+    page: Page[AuditEvent] | None,
+    rows: list[tuple[AuditEvent, str]],
+    status: int = 200,
+) -> HttpResponse:
+    context = {"tab": "audit", "form": form, "page": page, "rows": rows}
+    context["query_string"] = form.query_string() if status == 200 else ""
+    return render(request, "agent/admin/audit.html", context, status=status)
