@@ -15,7 +15,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from playwright.sync_api import Page, expect
 
+from deskguard.accounts.models import Kind
 from deskguard.tickets.services import ticket_reply
+from deskguard.twofactor.models import SecurityPolicy
 
 from .conftest import browser_signin
 
@@ -106,16 +108,18 @@ def test_screens_of_both_portals(page: Page, admin, contact, make_user, make_tic
     page.get_by_label("Verification code").fill(pyotp.TOTP(key).at(time.time() + 30))
     page.get_by_role("button", name="Verify").click()
     expect(page).to_have_url(re.compile(r"/portal/$"))
+    page.goto("/portal/profile/security/disable/")
+    shoot(page, "10-reauth-turn-off")
 
     # Agent Portal: ticket list, a ticket, Admin Settings pages.
     page.context.clear_cookies()
     browser_signin(page, admin)
     expect(page).to_have_url(re.compile(r"/agent/$"))
-    shoot(page, "10-agent-ticket-list")
+    shoot(page, "11-agent-ticket-list")
     page.goto(f"/agent/tickets/{tickets[0].pk}/")
-    shoot(page, "11-agent-ticket")
+    shoot(page, "12-agent-ticket")
     page.goto("/agent/settings/security/")
-    shoot(page, "12-agent-security-off")
+    shoot(page, "13-agent-security-off")
     for path in agent_admin_paths():
         response = page.context.request.get(path, max_redirects=0)
         if response.status != 200 or "text/html" not in response.headers.get("content-type", ""):
@@ -123,3 +127,10 @@ def test_screens_of_both_portals(page: Page, admin, contact, make_user, make_tic
         page.goto(path)
         slug = re.sub(r"[^a-z0-9]+", "-", path.removeprefix("/agent/admin/")).strip("-")
         shoot(page, f"20-admin-{slug or 'overview'}")
+
+    # D1: an agent without 2FA while it is enforced.
+    SecurityPolicy.objects.update_or_create(pk=1, defaults={"agents_enforce_2fa": True})
+    page.context.clear_cookies()
+    browser_signin(page, make_user(Kind.AGENT, name="Nina New"))
+    expect(page).to_have_url(re.compile(r"/agent/settings/security/enable/$"))
+    shoot(page, "14-agent-enforced-enrollment", phone=True)
