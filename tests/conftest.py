@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 from django.test import Client
 
 from deskguard.accounts.models import Kind, User
+from deskguard.tickets.models import Ticket
+from deskguard.tickets.services import ticket_create
 
 PASSWORD = "correct horse battery staple"
 
@@ -81,3 +84,33 @@ def admin_client(client, admin) -> Client:
 def contact_client(client, contact) -> Client:
     assert signin(client, contact).status_code == 302
     return client
+
+
+@pytest.fixture
+def make_ticket(db) -> Callable[..., Ticket]:
+    """A ticket opened by `contact` through the service the portal uses."""
+
+    def make(contact: User, *, subject: str = "Printer on fire", body: str = "Help!") -> Ticket:
+        return ticket_create(contact=contact, subject=subject, body=body)
+
+    return make
+
+
+@pytest.fixture
+def other_client() -> Client:
+    """A second browser, e.g. the administrator while the first one is the agent."""
+    return Client()
+
+
+@pytest.fixture
+def mailed_links(mailoutbox) -> Callable[[str], list[str]]:
+    """The http(s) links in the mails sent to `address`, oldest first."""
+
+    def links(address: str) -> list[str]:
+        found: list[str] = []
+        for message in mailoutbox:
+            if address in message.to:
+                found += re.findall(r"https?://[^\s\"<>]+", message.body)
+        return found
+
+    return links

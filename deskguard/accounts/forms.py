@@ -66,6 +66,13 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ["name"]
 
+    def clean(self) -> dict[str, Any]:
+        # A blank name is a choice; an absent one means the request did not come
+        # from this form, and saving it would silently erase the name.
+        if "name" not in self.data:
+            self.add_error("name", "This field is required.")
+        return super().clean() or {}
+
 
 class AccountCreateForm(forms.Form):
     kind = forms.ChoiceField(choices=Kind.choices)

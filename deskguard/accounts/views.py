@@ -113,6 +113,13 @@ class PortalMixin:
         context["portal"] = self.portal
         return dict(context)
 
+    def form_invalid(self, form: Any) -> HttpResponse:
+        # Django's FormView answers a refused form with 200; say 400 like every
+        # other form here, so clients and monitoring see the refusal.
+        response = super().form_invalid(form)  # type: ignore[misc]
+        response.status_code = 400
+        return response
+
 
 class PasswordResetView(PortalMixin, auth_views.PasswordResetView):
     template_stem = "password_reset"

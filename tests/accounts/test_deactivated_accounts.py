@@ -1,0 +1,92 @@
+"""Deactivated accounts (A6): no sign-in, and open sessions stop at the next request."""
+
+from __future__ import annotations
+
+from deskguard.accounts.models import User
+from tests.conftest import PASSWORD, signin
+
+GENERIC = b"The e-mail address or password is not correct."
+
+
+def deactivate(admin_browser, user: User):
+    return admin_browser.post(f"/agent/admin/accounts/{user.pk}/deactivate/")
+
+
+def test_a6_a_deactivated_contact_cannot_sign_in_and_gets_the_generic_message(client, contact):
+    contact.is_active = False
+    contact.save()
+    response = client.post("/portal/signin/", {"email": contact.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert GENERIC in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_a6_an_agent_deactivated_by_an_administrator_is_signed_out_at_the_next_request(
+    client, other_client, agent, admin
+):
+    assert signin(client, agent).status_code == 302
+    assert client.get("/agent/").status_code == 200
+    assert signin(other_client, admin).status_code == 302
+
+    response = deactivate(other_client, agent)
+    assert response.status_code == 302
+    assert response["Location"] == "/agent/admin/agents/"
+
+    after = client.get("/agent/")
+    assert after.status_code == 302
+    assert after["Location"].startswith("/agent/signin/")
+    assert signin(client, agent).status_code == 400
+
+
+def test_a6_a_deactivated_contact_loses_access_to_their_tickets_at_once(
+    client, other_client, contact, admin, make_ticket
+):
+    ticket = make_ticket(contact)
+    assert signin(client, contact).status_code == 302
+    assert client.get(f"/portal/tickets/{ticket.pk}/").status_code == 200
+    signin(other_client, admin)
+    deactivate(other_client, contact)
+
+    response = client.get(f"/portal/tickets/{ticket.pk}/")
+    assert response.status_code == 302
+    assert b"Printer on fire" not in response.content
+
+
+def test_a6_the_admin_list_shows_the_account_as_deactivated(other_client, admin, agent):
+    signin(other_client, admin)
+    page = other_client.post(
+        f"/agent/admin/accounts/{agent.pk}/deactivate/", follow=True
+    ).content.decode()
+    assert f"{agent.email} is deactivated." in page
+    assert "Deactivated" in page
+
+
+def test_a6_an_administrator_cannot_deactivate_their_own_account(admin_client, admin):
+    response = admin_client.post(f"/agent/admin/accounts/{admin.pk}/deactivate/", follow=True)
+    assert b"You cannot deactivate your own account." in response.content
+    admin.refresh_from_db()
+    assert admin.is_active
+    assert admin_client.get("/agent/admin/").status_code == 200
+
+
+def test_a6_deactivation_is_post_only(admin_client, agent):
+    response = admin_client.get(f"/agent/admin/accounts/{agent.pk}/deactivate/")
+    assert response.status_code == 405
+    agent.refresh_from_db()
+    assert agent.is_active
+
+
+def test_a6_deactivating_an_unknown_account_is_a_404(admin_client, db):
+    assert admin_client.post("/agent/admin/accounts/987654/deactivate/").status_code == 404
+    assert (
+        admin_client.post("/agent/admin/accounts/99999999999999999999999/deactivate/").status_code
+        == 404
+    )
+
+
+def test_a6_a_deactivated_account_gets_no_password_reset_mail(client, contact, mailoutbox):
+    contact.is_active = False
+    contact.save()
+    response = client.post("/portal/password-reset/", {"email": contact.email})
+    assert response.status_code == 302
+    assert mailoutbox == []

@@ -1,0 +1,59 @@
+"""Response headers that keep pages from being framed, sniffed or injected (F4)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+PUBLIC_PAGES = ["/portal/signin/", "/agent/signin/", "/portal/password-reset/", "/nowhere/"]
+
+
+def directives(response) -> dict[str, str]:
+    policy = response["Content-Security-Policy"]
+    return {
+        part.strip().split(" ", 1)[0]: part.strip().partition(" ")[2]
+        for part in policy.split(";")
+        if part.strip()
+    }
+
+
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_f4_every_page_carries_the_security_headers(client, db, url):
+    response = client.get(url)
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    policy = directives(response)
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["script-src"] == "'self'"
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+    assert "unsafe-eval" not in response["Content-Security-Policy"]
+    assert policy["object-src"] == "'none'"
+
+
+def test_f4_signed_in_pages_carry_them_too_and_are_not_cached(agent_client):
+    response = agent_client.get("/agent/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_f4_error_pages_carry_them_too(contact_client):
+    response = contact_client.get("/agent/")
+    assert response.status_code == 403
+    assert response["X-Frame-Options"] == "DENY"
+    assert "Content-Security-Policy" in response
+
+
+@pytest.mark.parametrize(
+    "url", ["/portal/", "/portal/tickets/new/", "/portal/profile/", "/portal/profile/password/"]
+)
+def test_f4_pages_have_no_inline_script_or_style_the_policy_would_block(contact_client, url):
+    html = contact_client.get(url).content.decode()
+    for tag in re.findall(r"<script\b[^>]*>", html):
+        assert "src=" in tag, f"inline script on {url}: {tag}"
+    assert not re.search(r"<script\b[^>]*>\s*[^<\s]", html), "script with a body"
+    assert not re.search(r"\sstyle\s*=", html), "inline style attribute"
+    assert not re.search(r"\son[a-z]+\s*=", html), "inline event handler"
+    assert "<style" not in html
