@@ -23,5 +23,6 @@ urlpatterns = [
         name="admin-account-deactivate",
     ),
     path("admin/sso/", include("deskguard.sso.admin_urls")),
+    path("admin/audit/", include("deskguard.audit.urls")),
     path("", include("deskguard.accounts.urls")),
 ]
