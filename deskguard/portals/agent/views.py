@@ -94,7 +94,8 @@ def admin_home(request: HttpRequest) -> HttpResponse:
 @admin_required
 def admin_accounts(request: HttpRequest, kind: str) -> HttpResponse:
     accounts = User.objects.filter(kind=kind).order_by("email")
-    query = request.GET.get("q", "")[:254]
+    # PostgreSQL cannot compare text holding NUL (DataError, a 500): drop it.
+    query = request.GET.get("q", "")[:254].replace("\x00", "")
     if query:
         accounts = accounts.filter(email__icontains=query)
     page = Paginator(accounts, 50).get_page(request.GET.get("page"))
