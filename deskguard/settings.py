@@ -79,6 +79,9 @@ BASE_URL = env("DESKGUARD_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # for the client address used by throttling and the audit log (0 = REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = int(env("DESKGUARD_TRUSTED_PROXY_COUNT", "0"))
 
+# Seconds to wait for an SSO provider (discovery, token, keys) before giving up.
+SSO_HTTP_TIMEOUT = float(env("SSO_HTTP_TIMEOUT", "5"))
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -182,6 +185,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "deskguard" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

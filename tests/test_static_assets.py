@@ -7,11 +7,6 @@ import pytest
 from django.contrib.staticfiles import finders
 
 
-# Strict: once settings.py is fixed this XPASSes and fails, so remove the marker then.
-@pytest.mark.xfail(
-    strict=True,
-    reason="deskguard/static is in no installed app and STATICFILES_DIRS is unset",
-)
 @pytest.mark.parametrize("asset", ["deskguard/deskguard.css", "deskguard/deskguard.js"])
 def test_f4_the_static_finders_find_the_stylesheet_and_script(asset):
     """Without this, runserver, the live server and collectstatic all miss them."""

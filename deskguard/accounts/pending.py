@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from django.contrib.auth import logout
 from django.http import HttpRequest
 
 from .models import User
@@ -20,6 +21,10 @@ TTL_SECONDS = 300
 
 
 def pending_start(request: HttpRequest, *, user: User, portal: Portal) -> None:
+    # A new sign-in ends whatever account this browser was signed in to, and the
+    # session key changes at each step (C6).
+    if request.user.is_authenticated:
+        logout(request)
     request.session.cycle_key()
     request.session[SESSION_KEY] = {
         "uid": user.pk,

@@ -7,7 +7,6 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,6 @@ import pytest
 # the ORM calls the tests make to arrange data.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-from django.contrib.staticfiles import finders
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from deskguard.accounts.models import Kind, User
@@ -73,19 +71,6 @@ def browser() -> Iterator[Browser]:
         )
         yield browser
         browser.close()
-
-
-STATIC_DIR = Path(__file__).resolve().parents[2] / "deskguard" / "static"
-
-
-@pytest.fixture(autouse=True)
-def _static_files_found(settings) -> None:
-    """deskguard/static/ is in no installed app and settings.py has no
-    STATICFILES_DIRS, so no finder serves deskguard.css or deskguard.js (see
-    tests/test_static_assets.py, which fails until settings.py is fixed). Add the folder
-    here so the other browser tests still check the real pages, styles and script."""
-    if finders.find("deskguard/deskguard.css") is None:
-        settings.STATICFILES_DIRS = [*settings.STATICFILES_DIRS, STATIC_DIR]
 
 
 @pytest.fixture

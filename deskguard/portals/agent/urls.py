@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from deskguard.accounts.models import Kind
 
-from . import views
+from . import security_admin, views
 
 app_name = "agent"
 urlpatterns = [
@@ -21,6 +21,36 @@ urlpatterns = [
         "admin/accounts/<int:user_id>/deactivate/",
         views.admin_account_deactivate,
         name="admin-account-deactivate",
+    ),
+    path(
+        "admin/agent-portal/login/",
+        security_admin.policy_page,
+        {"page": "agent-login"},
+        name="admin-policy-agent-login",
+    ),
+    path(
+        "admin/customer-portal/security/",
+        security_admin.policy_page,
+        {"page": "customer-security"},
+        name="admin-policy-customer-security",
+    ),
+    path(
+        "admin/agents/<int:user_id>/disable-2fa/",
+        security_admin.account_action,
+        {"kind": Kind.AGENT, "action": "disable-2fa"},
+        name="admin-agent-disable-2fa",
+    ),
+    path(
+        "admin/contacts/<int:user_id>/disable-2fa/",
+        security_admin.account_action,
+        {"kind": Kind.CONTACT, "action": "disable-2fa"},
+        name="admin-contact-disable-2fa",
+    ),
+    path(
+        "admin/contacts/<int:user_id>/resend-codes/",
+        security_admin.account_action,
+        {"kind": Kind.CONTACT, "action": "resend-codes"},
+        name="admin-contact-resend-codes",
     ),
     path("admin/sso/", include("deskguard.sso.admin_urls")),
     path("admin/audit/", include("deskguard.audit.urls")),

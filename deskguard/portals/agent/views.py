@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -19,6 +22,9 @@ from deskguard.tickets.forms import ReplyForm, StatusForm
 from deskguard.tickets.models import Status
 from deskguard.tickets.selectors import ticket_get_for, tickets_visible_to
 from deskguard.tickets.services import ticket_reply, ticket_set_status
+from deskguard.twofactor.admin_flows import adoption_overview
+from deskguard.twofactor.models import TOTPDevice
+from deskguard.twofactor.policy import policy_current
 
 PORTAL = Portal.AGENT
 
@@ -88,16 +94,32 @@ def password(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 def admin_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "agent/admin/home.html", {"tab": "overview"})
+    """The adoption overview: who has 2FA, before enforcement is switched on."""
+    return render(
+        request,
+        "agent/admin/home.html",
+        {
+            "tab": "overview",
+            "adoption": adoption_overview(),
+            "policy": policy_current(),
+        },
+    )
 
 
 @admin_required
 def admin_accounts(request: HttpRequest, kind: str) -> HttpResponse:
-    accounts = User.objects.filter(kind=kind).order_by("email")
+    accounts = (
+        User.objects.filter(kind=kind)
+        .order_by("email")
+        .annotate(has_2fa=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"))))
+    )
     # PostgreSQL cannot compare text holding NUL (DataError, a 500): drop it.
     query = request.GET.get("q", "")[:254].replace("\x00", "")
     if query:
         accounts = accounts.filter(email__icontains=query)
+    twofa = request.GET.get("twofa", "")
+    if twofa in ("on", "off"):
+        accounts = accounts.filter(has_2fa=twofa == "on")
     page = Paginator(accounts, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -106,6 +128,9 @@ def admin_accounts(request: HttpRequest, kind: str) -> HttpResponse:
             "page": page,
             "kind": kind,
             "query": query,
+            "twofa": twofa,
+            "query_string": urlencode({k: v for k, v in (("q", query), ("twofa", twofa)) if v}),
+            "contacts_enforced": policy_current().contacts_enforce_2fa,
             "tab": "agents" if kind == Kind.AGENT else "contacts",
         },
     )

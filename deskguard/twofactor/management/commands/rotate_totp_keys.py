@@ -39,8 +39,12 @@ class Command(BaseCommand):
         )
 
     def _rotate_sso(self) -> int:
+        from deskguard.sso.services import sso_provider_rotate_secrets
+
         try:
-            from deskguard.sso.services import sso_provider_rotate_secrets
-        except ImportError:
-            return 0
-        return sso_provider_rotate_secrets()
+            return sso_provider_rotate_secrets()
+        except InvalidToken as exc:
+            raise CommandError(
+                "An SSO client secret cannot be decrypted with any configured key; nothing "
+                "was changed. Add the missing key and run again."
+            ) from exc

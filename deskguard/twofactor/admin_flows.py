@@ -1,0 +1,143 @@
+"""Administrator actions on policies and on other people's second factor (D1-D5, F5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import HttpRequest
+
+from deskguard.accounts.models import Kind, User
+from deskguard.audit.models import Event
+from deskguard.audit.services import COMMAND_LINE, audit_record
+
+from . import notify, services, throttle
+from .models import SecurityPolicy
+from .policy import twofactor_active, twofactor_enforced
+
+POLICY_FIELDS = (
+    "agents_enforce_2fa",
+    "contacts_allow_2fa",
+    "contacts_enforce_2fa",
+    "sso_create_contacts",
+)
+
+
+class ActionRefused(Exception):
+    """An administrator action the rules forbid; the message is shown to them."""
+
+
+@transaction.atomic
+def policy_update(request: HttpRequest, *, admin: User, changes: dict[str, bool]) -> list[str]:
+    """D5: change some policy fields; every change is recorded with before and after.
+
+    The row is locked so two administrators saving at once cannot lose an update.
+    """
+    SecurityPolicy.current()
+    policy = SecurityPolicy.objects.select_for_update().get(pk=1)
+    if changes.get("contacts_enforce_2fa"):
+        # Enforcing implies allowing: a contact cannot be required to use what is barred.
+        changes = {**changes, "contacts_allow_2fa": True}
+    diff = {
+        name: [getattr(policy, name), bool(value)]
+        for name, value in changes.items()
+        if name in POLICY_FIELDS and getattr(policy, name) != bool(value)
+    }
+    for name, (_, new) in diff.items():
+        setattr(policy, name, new)
+    if diff:
+        policy.save()
+        audit_record(
+            event=Event.POLICY_CHANGED, request=request, actor=admin, detail={"changes": diff}
+        )
+    return list(diff)
+
+
+def disable_refusal(*, admin: User, target: User) -> str | None:
+    """Why an administrator may not disable `target`'s 2FA, or None if they may."""
+    if not admin.is_admin:
+        return "Only administrators can do this."
+    if target.kind == Kind.CONTACT and twofactor_enforced(target, SecurityPolicy.current()):
+        return (
+            "Two-factor authentication is enforced for all contacts, so it cannot be "
+            "turned off for one contact. Resend recovery codes instead."
+        )
+    if not twofactor_active(target):
+        return f"{target.email} does not have two-factor authentication on."
+    return None
+
+
+def admin_twofactor_disable(request: HttpRequest, *, admin: User, target: User) -> None:
+    """D3 (agents) and D4 (contacts, only while contact enforcement is off): remove the
+    authenticator and recovery codes, sign the account out everywhere, mail it."""
+    if refusal := disable_refusal(admin=admin, target=target):
+        raise ActionRefused(refusal)
+    with transaction.atomic():
+        services.device_remove(user=target)
+        target.sessions_revoke()
+        audit_record(event=Event.ADMIN_DISABLED, request=request, actor=admin, subject=target)
+        notify.notify_disabled(user=target, request=request, by_admin=admin)
+
+
+def resend_refusal(*, admin: User, target: User) -> str | None:
+    if not admin.is_admin:
+        return "Only administrators can do this."
+    if target.kind != Kind.CONTACT:
+        return "Recovery codes can be resent to contacts only."
+    if not twofactor_active(target):
+        return f"{target.email} does not have two-factor authentication on."
+    return None
+
+
+def admin_recovery_resend(request: HttpRequest, *, admin: User, target: User) -> None:
+    """D4: a fresh set of recovery codes is e-mailed to the contact; the old set dies.
+    It also lifts a lock on the account's second factor."""
+    if refusal := resend_refusal(admin=admin, target=target):
+        raise ActionRefused(refusal)
+    with transaction.atomic():
+        codes = services.recovery_codes_replace(user=target)
+        throttle.throttle_clear(services.throttle_key(target))
+        audit_record(event=Event.RECOVERY_RESENT, request=request, actor=admin, subject=target)
+        notify.notify_codes_resent(user=target, request=request, by_admin=admin, codes=codes)
+
+
+@transaction.atomic
+def break_glass_reset(*, target: User) -> bool:
+    """F5: the command-line reset for when the only administrator is locked out."""
+    removed = services.device_remove(user=target)
+    target.sessions_revoke()
+    audit_record(
+        event=Event.BREAK_GLASS_RESET,
+        subject=target,
+        actor_label=COMMAND_LINE,
+        detail={"device_removed": removed},
+    )
+    notify.notify_disabled(user=target, request=None, by_admin=None)
+    return removed
+
+
+@dataclass(frozen=True)
+class Adoption:
+    kind: Kind
+    total: int
+    with_2fa: int
+
+    @property
+    def without_2fa(self) -> int:
+        return self.total - self.with_2fa
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.with_2fa / self.total) if self.total else 0
+
+
+def adoption_overview() -> list[Adoption]:
+    """How many active agents and contacts have 2FA: one grouped query."""
+    rows: dict[str, tuple[int, int]] = {
+        row["kind"]: (row["total"], row["with_2fa"])
+        for row in User.objects.filter(is_active=True)
+        .values("kind")
+        .annotate(total=Count("id"), with_2fa=Count("id", filter=Q(totp_device__isnull=False)))
+    }
+    return [Adoption(kind, *rows.get(kind, (0, 0))) for kind in (Kind.AGENT, Kind.CONTACT)]

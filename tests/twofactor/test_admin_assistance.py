@@ -1,0 +1,182 @@
+"""Administrator policies and assistance (D1-D5, E3, C7)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from deskguard.accounts.models import Kind
+from deskguard.audit.models import AuditEvent, Event
+from deskguard.twofactor.models import RecoveryCode, SecurityPolicy, TOTPDevice
+from tests.conftest import PASSWORD, signin
+from tests.twofactor.conftest import start_signin
+
+
+@pytest.fixture
+def committing(django_capture_on_commit_callbacks):
+    """Runs on-commit callbacks (the mails) when the block ends, as a commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def test_d1_d5_an_admin_enforces_2fa_for_agents_and_the_change_is_recorded(admin_client, admin):
+    page = admin_client.get("/agent/admin/agent-portal/login/")
+    assert b"Enforce two-factor authentication (2FA) for all agents" in page.content
+    response = admin_client.post("/agent/admin/agent-portal/login/", {"agents_enforce_2fa": "on"})
+    assert response.status_code == 302
+    assert SecurityPolicy.current().agents_enforce_2fa
+    event = AuditEvent.objects.get(event=Event.POLICY_CHANGED)
+    assert event.actor == admin
+    assert event.detail == {"changes": {"agents_enforce_2fa": [False, True]}}
+
+
+def test_d2_the_customer_portal_security_tab_has_both_options(admin_client):
+    page = admin_client.get("/agent/admin/customer-portal/security/")
+    assert b"Allow two-factor authentication for contacts" in page.content
+    assert b"Enforce two-factor authentication (2FA) for all users" in page.content
+    admin_client.post("/agent/admin/customer-portal/security/", {})
+    assert not SecurityPolicy.current().contacts_allow_2fa
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/agent/admin/agent-portal/login/",
+        "/agent/admin/customer-portal/security/",
+        "/agent/admin/agents/1/disable-2fa/",
+        "/agent/admin/contacts/1/resend-codes/",
+        "/agent/admin/contacts/1/disable-2fa/",
+        "/agent/admin/",
+    ],
+)
+def test_d5_only_administrators_see_or_change_settings(client, agent, contact, path):
+    assert Client().get(path)["Location"].startswith("/agent/signin/")
+    signin(client, agent)
+    assert client.get(path).status_code == 403
+    assert client.post(path, {"agents_enforce_2fa": "on"}).status_code == 403
+    assert not SecurityPolicy.current().agents_enforce_2fa
+    other = Client()
+    signin(other, contact)
+    assert other.get(path).status_code == 403
+
+
+def test_d3_an_admin_disables_one_agents_2fa_signs_them_out_and_mails_them(
+    client, admin, agent, enroll, committing
+):
+    enrollment = enroll(agent)
+    url = start_signin(client, agent)
+    client.post(url, {"code": enrollment.code()})
+    assert client.get("/agent/").status_code == 200
+    admin_client = Client()
+    signin(admin_client, admin)
+    listing = admin_client.get("/agent/admin/agents/")
+    assert f"/agent/admin/agents/{agent.pk}/disable-2fa/".encode() in listing.content
+    confirm = admin_client.get(f"/agent/admin/agents/{agent.pk}/disable-2fa/")
+    assert confirm.status_code == 200
+    assert TOTPDevice.objects.filter(user=agent).exists()  # GET changes nothing
+    with committing():
+        done = admin_client.post(f"/agent/admin/agents/{agent.pk}/disable-2fa/")
+    assert done.status_code == 302
+    assert not TOTPDevice.objects.filter(user=agent).exists()
+    assert not RecoveryCode.objects.filter(user=agent).exists()
+    assert client.get("/agent/")["Location"].startswith("/agent/signin/")  # signed out
+    notice = next(m for m in mail.outbox if m.to == [agent.email])
+    assert "off" in notice.subject and "administrator" in notice.body.lower()
+    assert notice.alternatives and "text/html" in notice.alternatives[0][1]
+    event = AuditEvent.objects.get(event=Event.ADMIN_DISABLED)
+    assert (event.actor, event.subject) == (admin, agent)
+
+
+def test_d3_under_enforcement_the_agent_must_enroll_again_at_next_sign_in(
+    admin_client, agent, enroll
+):
+    enroll(agent)
+    assert admin_client.post(f"/agent/admin/agents/{agent.pk}/disable-2fa/").status_code == 302
+    # (Enforcement covers administrators too, so it is switched on after the action.)
+    SecurityPolicy.objects.update_or_create(pk=1, defaults={"agents_enforce_2fa": True})
+    client = Client()
+    response = signin(client, agent)
+    assert client.get(response["Location"])["Location"] == "/agent/settings/security/enable/"
+
+
+def test_d4_an_account_cannot_be_targeted_from_the_other_list(admin_client, agent, contact, enroll):
+    enroll(agent)
+    enroll(contact)
+    assert admin_client.post(f"/agent/admin/contacts/{agent.pk}/disable-2fa/").status_code == 404
+    assert admin_client.post(f"/agent/admin/contacts/{agent.pk}/resend-codes/").status_code == 404
+    assert admin_client.post(f"/agent/admin/agents/{contact.pk}/disable-2fa/").status_code == 404
+    assert TOTPDevice.objects.count() == 2
+
+
+def test_d4_resending_codes_mails_a_fresh_set_kills_the_old_and_leads_to_reactivation(
+    admin_client, admin, contact, enroll, committing
+):
+    client = Client()
+    enrollment = enroll(contact)
+    with committing():
+        response = admin_client.post(f"/agent/admin/contacts/{contact.pk}/resend-codes/")
+    assert response.status_code == 302
+    notice = next(m for m in mail.outbox if m.to == [contact.email])
+    codes = re.findall(r"\b[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}\b", notice.body)
+    assert len(codes) == 10
+    assert AuditEvent.objects.filter(event=Event.RECOVERY_RESENT, subject=contact).exists()
+    url = start_signin(client, contact)
+    assert client.post(url, {"code": enrollment.codes[0]}).status_code == 400  # old set dead
+    signed_in = client.post(url, {"code": codes[0]})
+    assert signed_in["Location"] == "/portal/profile/security/"  # C7
+    page = client.get(signed_in["Location"])
+    assert b"9 remain" in page.content
+    assert b"/portal/profile/security/replace/" in page.content
+
+
+def test_d4_under_contact_enforcement_an_admin_cannot_disable_one_contacts_2fa(
+    admin_client, contact, enroll
+):
+    enroll(contact)
+    SecurityPolicy.objects.update_or_create(pk=1, defaults={"contacts_enforce_2fa": True})
+    listing = admin_client.get("/agent/admin/contacts/")
+    assert b"disable-2fa" not in listing.content
+    assert b"resend-codes" in listing.content
+    forged = admin_client.post(f"/agent/admin/contacts/{contact.pk}/disable-2fa/")
+    assert forged.status_code == 403
+    assert b"Resend recovery codes instead" in forged.content
+    assert TOTPDevice.objects.filter(user=contact).exists()
+
+
+def test_d4_without_contact_enforcement_an_admin_may_disable_a_contacts_2fa(
+    admin_client, contact, enroll
+):
+    enroll(contact)
+    assert admin_client.post(f"/agent/admin/contacts/{contact.pk}/disable-2fa/").status_code == 302
+    assert not TOTPDevice.objects.filter(user=contact).exists()
+
+
+def test_c5_a_resend_lifts_a_locked_second_factor(admin_client, contact, enroll):
+    client = Client()
+    from deskguard.twofactor import services
+    from deskguard.twofactor.models import Throttle
+
+    enroll(contact)
+    Throttle.objects.create(key=services.throttle_key(contact), failures=100)
+    url = start_signin(client, contact)
+    assert client.post(url, {"code": "123456"}).status_code == 403
+    admin_client.post(f"/agent/admin/contacts/{contact.pk}/resend-codes/")
+    assert Throttle.objects.get(key=services.throttle_key(contact)).failures == 0
+
+
+def test_d1_the_overview_counts_adoption_and_links_to_agents_without_2fa(
+    admin_client, admin, make_user, enroll
+):
+    enroll(make_user(Kind.AGENT))
+    make_user(Kind.AGENT)
+    enroll(make_user(Kind.CONTACT))
+    page = admin_client.get("/agent/admin/").content.decode()
+    assert "1 / 3" in page  # one of three agents (the admin has none)
+    assert "1 / 1" in page
+    assert "/agent/admin/agents/?twofa=off" in page
+    assert "<svg" in page
+    listing = admin_client.get("/agent/admin/agents/?twofa=off").content.decode()
+    assert listing.count('class="badge off"') == 2
+    assert PASSWORD not in page
