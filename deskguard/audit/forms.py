@@ -35,8 +35,9 @@ class AuditFilterForm(forms.Form):
         label="Account",
         required=False,
         max_length=254,  # the longest e-mail address (RFC 5321) and the label columns
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "E-mail contains"}),
-        help_text="Matches the actor or the subject.",
+        # Matches the actor or the subject: the placeholder says so, as the filter
+        # row has no room for help text under the input.
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Actor or subject e-mail"}),
     )
     date_from = forms.DateField(
         label="From", required=False, widget=DateInput(), validators=[_in_range]
