@@ -56,6 +56,7 @@ def test_d1_d2_an_account_without_2fa_goes_from_password_to_enrollment_and_nowhe
     page = client.get(enroll_url)
     assert page.status_code == 200
     assert b"requires two-factor authentication" in page.content
+    assert b'<nav class="nav"' not in page.content  # no links that would only bounce back
 
 
 def test_d1_an_already_signed_in_agent_is_taken_to_enrollment_at_the_next_request(agent_client):
