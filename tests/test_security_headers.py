@@ -46,14 +46,45 @@ def test_f4_error_pages_carry_them_too(contact_client):
     assert "Content-Security-Policy" in response
 
 
-@pytest.mark.parametrize(
-    "url", ["/portal/", "/portal/tickets/new/", "/portal/profile/", "/portal/profile/password/"]
-)
-def test_f4_pages_have_no_inline_script_or_style_the_policy_would_block(contact_client, url):
-    html = contact_client.get(url).content.decode()
+def assert_no_inline_code(html: str, url: str) -> None:
     for tag in re.findall(r"<script\b[^>]*>", html):
         assert "src=" in tag, f"inline script on {url}: {tag}"
     assert not re.search(r"<script\b[^>]*>\s*[^<\s]", html), "script with a body"
     assert not re.search(r"\sstyle\s*=", html), "inline style attribute"
     assert not re.search(r"\son[a-z]+\s*=", html), "inline event handler"
     assert "<style" not in html
+
+
+@pytest.mark.parametrize(
+    "url", ["/portal/", "/portal/tickets/new/", "/portal/profile/", "/portal/profile/password/"]
+)
+def test_f4_customer_pages_have_no_inline_code_the_policy_would_block(
+    contact_client, contact, make_ticket, url
+):
+    make_ticket(contact)
+    response = contact_client.get(url)
+    assert response.status_code == 200
+    assert_no_inline_code(response.content.decode(), url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/agent/",
+        "/agent/settings/",
+        "/agent/settings/password/",
+        "/agent/admin/",
+        "/agent/admin/agents/",
+        "/agent/admin/contacts/",
+        "/agent/admin/accounts/new/",
+        "/agent/signin/",
+        "/portal/signin/",
+    ],
+)
+def test_f4_agent_and_admin_pages_have_no_inline_code_the_policy_would_block(
+    admin_client, contact, make_ticket, url
+):
+    make_ticket(contact)
+    response = admin_client.get(url, follow=True)
+    assert response.status_code == 200
+    assert_no_inline_code(response.content.decode(), url)

@@ -94,3 +94,19 @@ def test_a5_odd_list_parameters_fall_back_to_the_full_list(agent_client, contact
         response = agent_client.get("/agent/", params)
         assert response.status_code == 200, params
         assert b"Visible anyway" in response.content, params
+
+
+def test_a5_markup_a_contact_types_is_shown_as_text_to_agents(agent_client, make_user, make_ticket):
+    """A contact is an outsider to the helpdesk: their input must not run in an agent's
+    browser (with the agent's session)."""
+    attacker = make_user(email="mallory@example.com", name='<img src=x onerror="alert(1)">')
+    ticket = make_ticket(
+        attacker, subject="<script>alert('s')</script>", body="<b>bold</b>\n<script>x()</script>"
+    )
+    for url in ("/agent/", f"/agent/tickets/{ticket.pk}/"):
+        html = agent_client.get(url).content.decode()
+        assert "<script>alert" not in html, url
+        assert "<img src=x" not in html, url
+        assert "&lt;script&gt;alert(&#x27;s&#x27;)&lt;/script&gt;" in html, url
+    detail = agent_client.get(f"/agent/tickets/{ticket.pk}/").content.decode()
+    assert "&lt;b&gt;bold&lt;/b&gt;<br>&lt;script&gt;x()&lt;/script&gt;" in detail
