@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
+from cryptography.fernet import Fernet
 
 PUBLIC_PAGES = ["/portal/signin/", "/agent/signin/", "/portal/password-reset/", "/nowhere/"]
 
@@ -88,3 +93,46 @@ def test_f4_agent_and_admin_pages_have_no_inline_code_the_policy_would_block(
     response = admin_client.get(url, follow=True)
     assert response.status_code == 200
     assert_no_inline_code(response.content.decode(), url)
+
+
+def production_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    """Import the settings module in a fresh interpreter, as a production server would."""
+    script = (
+        "import json; from django.conf import settings; print(json.dumps({k: getattr(settings, k)"
+        " for k in ('SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SESSION_COOKIE_NAME',"
+        " 'CSRF_COOKIE_NAME', 'SESSION_COOKIE_HTTPONLY', 'SECURE_HSTS_SECONDS', 'DEBUG')}))"
+    )
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG"}}
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        env={**base, "DJANGO_SETTINGS_MODULE": "deskguard.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_f4_outside_local_mode_cookies_are_secure_httponly_and_host_prefixed(tmp_path):
+    result = production_settings(
+        DESKGUARD_ENV="production",
+        DESKGUARD_VAR_DIR=str(tmp_path),
+        SECRET_KEY="s" * 50,
+        TOTP_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        RECOVERY_CODE_HMAC_KEY="r" * 32,
+        ALLOWED_HOSTS="help.example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values["SESSION_COOKIE_SECURE"] is values["CSRF_COOKIE_SECURE"] is True
+    assert values["SESSION_COOKIE_HTTPONLY"] is True
+    assert values["SESSION_COOKIE_NAME"].startswith("__Host-")
+    assert values["CSRF_COOKIE_NAME"].startswith("__Host-")
+    assert values["SECURE_HSTS_SECONDS"] >= 31536000
+    assert values["DEBUG"] is False
+
+
+def test_f4_production_refuses_to_start_without_its_secrets(tmp_path):
+    result = production_settings(DESKGUARD_ENV="production", DESKGUARD_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DESKGUARD_ENV=production" in result.stderr
+    assert not list(tmp_path.iterdir()), "no secret was generated into var/"

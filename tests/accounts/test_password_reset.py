@@ -11,6 +11,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from deskguard.accounts.models import User
+from deskguard.crypto import secret_encrypt
+from deskguard.twofactor import totp
+from deskguard.twofactor.models import TOTPDevice
 from tests.conftest import PASSWORD, signin
 
 NEW_PASSWORD = "a fresh passphrase 2026"
@@ -149,3 +152,17 @@ def test_a3_mismatched_new_passwords_are_refused(client, contact, mailed_links):
     assert b"The two password fields didn" in response.content
     contact.refresh_from_db()
     assert contact.check_password(PASSWORD)
+
+
+def test_a3_a_reset_never_skips_the_second_factor_at_the_next_sign_in(
+    client, contact, mailed_links
+):
+    TOTPDevice.objects.create(user=contact, secret_encrypted=secret_encrypt(totp.secret_new()))
+    request_link(client, "portal", contact.email)
+    set_password(client, mailed_links(contact.email)[0])
+
+    response = signin(client, contact, password=NEW_PASSWORD)
+    assert response.status_code == 302
+    assert response["Location"] == "/portal/signin/verify/"
+    assert "_auth_user_id" not in client.session
+    assert client.get("/portal/")["Location"].startswith("/portal/signin/")
