@@ -41,6 +41,7 @@ class Event(models.TextChoices):
     ACCOUNT_DEACTIVATED = "account.deactivated", "Account deactivated"
     SSO_FAILED = "sso.failed", "SSO sign-in failed"
     SSO_PROVIDER_CHANGED = "sso.provider_changed", "SSO provider changed"
+    AUDIT_DOWNLOADED = "audit.downloaded", "Audit log downloaded"
 
 
 class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):

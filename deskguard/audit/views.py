@@ -12,7 +12,8 @@ from deskguard.portals.access import admin_required
 
 from .export import FORMATS, compact_json, export_response
 from .forms import AuditFilterForm
-from .models import AuditEvent
+from .models import AuditEvent, Event
+from .services import audit_record
 from .selectors import audit_events_filtered
 
 PER_PAGE = 50
@@ -31,9 +32,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     return _page(request, form, page=page, rows=rows)
 
 
-# admin_required is typed for HttpResponse; a StreamingHttpResponse passes through it
-# untouched (it only returns early or calls the view).
-@admin_required  # type: ignore[arg-type]
+@admin_required
 @require_safe
 def audit_export(request: HttpRequest) -> HttpResponseBase:
     export_format = FORMATS.get(request.GET.get("format", ""))
@@ -44,6 +43,12 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return _invalid(request, form)
+    # Who took a copy of the security log, and of which part, is itself recorded.
+    audit_record(
+        event=Event.AUDIT_DOWNLOADED,
+        request=request,
+        detail={"format": request.GET["format"], "filters": form.query_string()},
+    )
     return export_response(audit_events_filtered(**form.cleaned_data), export_format)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -104,7 +105,7 @@ def _complete_signin(
     return redirect(safe_next(request, next_url, reverse(portal.url("home"))))
 
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def security_view(view: View) -> View:
@@ -112,11 +113,11 @@ def security_view(view: View) -> View:
     are not allowed 2FA, their Security page does not exist)."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         portal = current_portal(request)
 
         @portal_required(portal)
-        def inner(request: HttpRequest) -> HttpResponse:
+        def inner(request: HttpRequest) -> HttpResponseBase:
             if not twofactor_allowed(request.user, policy_current()):  # type: ignore[arg-type]
                 raise Http404("Two-factor authentication is not available.")
             return view(request, portal, request.user, *args, **kwargs)
