@@ -13,8 +13,8 @@ from deskguard.portals.access import admin_required
 from .export import FORMATS, compact_json, export_response
 from .forms import AuditFilterForm
 from .models import AuditEvent, Event
-from .services import audit_record
 from .selectors import audit_events_filtered
+from .services import audit_record
 
 PER_PAGE = 50
 
