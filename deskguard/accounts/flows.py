@@ -60,18 +60,17 @@ def signin_with_password(
 ) -> SigninResult:
     email = normalize_email(email)
     account_key = throttle.hashed_key("pw-account", email)
-    rules = {
-        account_key: throttle.PASSWORD_ACCOUNT,
-        throttle.hashed_key(
-            "pw-address", client_ip(request) or "unknown"
-        ): throttle.PASSWORD_ADDRESS,
-    }
+    address_key = throttle.hashed_key("pw-address", client_ip(request) or "unknown")
     detail = {"portal": portal.value}
     with transaction.atomic():
-        states = throttle.throttle_lock(rules)
+        # Only the account's row is locked while Argon2 runs: attempts on one account
+        # are serialized (no burst slips past its delay), but one busy address (a NAT,
+        # a proxy) does not serialize every sign-in behind it.
+        account = throttle.throttle_lock({account_key: throttle.PASSWORD_ACCOUNT})[account_key]
+        address = throttle.throttle_peek(address_key, throttle.PASSWORD_ADDRESS)
         user = User.objects.filter(email=email).first()
         now = timezone.now()
-        retry_at = max((t for s in states.values() if (t := s.blocked_until(now))), default=None)
+        retry_at = max((t for s in (account, address) if (t := s.blocked_until(now))), default=None)
         if retry_at is not None:
             audit_record(
                 event=Event.SIGNIN_THROTTLED,
@@ -84,8 +83,8 @@ def signin_with_password(
             return SigninResult(Outcome.THROTTLED, retry_at=retry_at)
         matched = password_matches(user, password)
         if user is None or not matched or not user.is_active or user.kind != portal.kind:
-            for state in states.values():
-                throttle.throttle_fail(state)
+            throttle.throttle_fail(account)
+            throttle.throttle_count(address)
             reason = (
                 "unknown account"
                 if user is None
@@ -128,3 +127,28 @@ def session_logout(request: HttpRequest) -> None:
     if request.user.is_authenticated:
         audit_record(event=Event.SIGNOUT, request=request, subject=request.user)
     logout(request)
+
+
+@dataclass(frozen=True)
+class ResetQuota:
+    retry_at: datetime | None  # the client address is over its limit: refuse visibly
+    send: bool  # False: the typed e-mail had its mails this hour; answer the same, send none
+
+
+def password_reset_quota(request: HttpRequest, *, email: str) -> ResetQuota:
+    """Rate-limit reset mails per typed address and per client address, so the form
+    cannot flood a mailbox. Counted the same for unknown addresses (F3)."""
+    email_key = throttle.hashed_key("reset-email", normalize_email(email))
+    address_key = throttle.hashed_key("reset-address", client_ip(request) or "unknown")
+    with transaction.atomic():
+        states = throttle.throttle_lock(
+            {email_key: throttle.RESET_EMAIL, address_key: throttle.RESET_ADDRESS}
+        )
+        now = timezone.now()
+        retry_at = states[address_key].blocked_until(now)
+        if retry_at is not None:
+            return ResetQuota(retry_at, send=False)
+        send = states[email_key].blocked_until(now) is None
+        for state in states.values():
+            throttle.throttle_fail(state)
+    return ResetQuota(None, send=send)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -33,6 +35,11 @@ class PortalPasswordResetForm(PasswordResetForm):
     def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind
+        self.outgoing: list[Callable[[], None]] = []
+
+    def send_mail(self, *args: Any, **kwargs: Any) -> None:
+        """Queue instead of send: the view sends after the response (F3)."""
+        self.outgoing.append(partial(super().send_mail, *args, **kwargs))
 
     def get_users(self, email: str) -> Any:
         # Invited accounts without a password yet may use it too: it is the

@@ -23,10 +23,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from deskguard.audit.models import Event
 from deskguard.audit.services import audit_record
 from deskguard.httputil import form_data
+from deskguard.mailer import after_response
 from deskguard.security import safe_next
 
 from . import flows
 from .forms import BoundedSetPasswordForm, PortalPasswordResetForm, SignInForm
+from .models import User
 from .portal import Portal, portal_of
 
 GENERIC_FAILURE = "The e-mail address or password is not correct."
@@ -135,18 +137,27 @@ class PasswordResetView(PortalMixin, auth_views.PasswordResetView):
         return PortalPasswordResetForm
 
     def form_valid(self, form: Any) -> HttpResponse:
+        email = form.cleaned_data["email"]
+        quota = flows.password_reset_quota(self.request, email=email)
+        if quota.retry_at is not None:
+            form.add_error(None, throttled_message(quota.retry_at))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        audit_record(
+            event=Event.PASSWORD_RESET_REQUESTED,
+            request=self.request,
+            subject_label=str(email)[:254],
+            detail={"portal": self.portal.value, "mailed": quota.send},
+        )
+        if not quota.send:
+            return redirect(self.get_success_url())  # the same answer, no more mail
         self.extra_email_context = {
             "base_url": settings.BASE_URL,
             "site_name": settings.SITE_NAME,
             "confirm_url_name": self.portal.url("password-reset-confirm"),
         }
-        audit_record(
-            event=Event.PASSWORD_RESET_REQUESTED,
-            request=self.request,
-            subject_label=str(form.cleaned_data.get("email", ""))[:254],
-            detail={"portal": self.portal.value},
-        )
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        after_response(response, form.outgoing)
+        return response
 
 
 class PasswordResetDoneView(PortalMixin, auth_views.PasswordResetDoneView):
@@ -161,6 +172,14 @@ class PasswordResetConfirmView(PortalMixin, auth_views.PasswordResetConfirmView)
     success_name = "password-reset-complete"
     form_class = BoundedSetPasswordForm
     post_reset_login = False
+
+    def get_user(self, uidb64: str) -> User | None:
+        """Only an active account of this portal: a link of a since-deactivated
+        account, or opened under the other portal's URL, is not valid."""
+        user = super().get_user(uidb64)
+        if user is None or not user.is_active or user.kind != self.portal.kind:
+            return None
+        return user
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)

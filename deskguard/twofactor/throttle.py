@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .models import Throttle
@@ -36,6 +37,12 @@ PASSWORD_ACCOUNT = Rule(
 )
 PASSWORD_ADDRESS = Rule(
     20, timedelta(seconds=30), timedelta(minutes=15), forget_after=timedelta(days=1)
+)
+# Password-reset requests, counted whether or not the address has an account:
+# 3 mails an hour per address typed, 10 requests before delays per client address.
+RESET_EMAIL = Rule(3, timedelta(minutes=20), timedelta(hours=1), forget_after=timedelta(hours=1))
+RESET_ADDRESS = Rule(
+    10, timedelta(minutes=1), timedelta(minutes=30), forget_after=timedelta(hours=1)
 )
 
 
@@ -75,6 +82,35 @@ def _ensure(key: str) -> None:
             pass  # another process created it first
 
 
+def _state(row: Throttle, rule: Rule, now: datetime) -> State:
+    failures = row.failures
+    if rule.forget_after and row.last_failure_at and now - row.last_failure_at >= rule.forget_after:
+        failures = 0
+    return State(row.key, rule, failures, row.last_failure_at)
+
+
+def throttle_peek(key: str, rule: Rule) -> State:
+    """The state without a lock, for limits where a burst of a few concurrent
+    attempts past the threshold is acceptable (per client address)."""
+    row = Throttle.objects.filter(key=key).first()
+    return _state(row, rule, timezone.now()) if row else State(key, rule, 0, None)
+
+
+def throttle_count(state: State) -> None:
+    """Count one failure without holding a lock: one atomic UPDATE either restarts a
+    forgotten count or adds one, so concurrent counts are never lost."""
+    _ensure(state.key)
+    now = timezone.now()
+    rows = Throttle.objects.filter(key=state.key)
+    if state.rule.forget_after:
+        restarted = rows.filter(last_failure_at__lte=now - state.rule.forget_after).update(
+            failures=1, last_failure_at=now
+        )
+        if restarted:
+            return
+    rows.update(failures=F("failures") + 1, last_failure_at=now)
+
+
 def throttle_lock(rules: dict[str, Rule]) -> dict[str, State]:
     """Lock the rows of `rules`' keys (sorted, so two callers never deadlock) and
     return their state. Call inside `transaction.atomic()`."""
@@ -82,21 +118,11 @@ def throttle_lock(rules: dict[str, Rule]) -> dict[str, State]:
         _ensure(key)
     rows = Throttle.objects.select_for_update().filter(key__in=rules).order_by("key")
     now = timezone.now()
-    states = {}
-    for row in rows:
-        rule = rules[row.key]
-        failures = row.failures
-        if (
-            rule.forget_after
-            and row.last_failure_at
-            and now - row.last_failure_at >= rule.forget_after
-        ):
-            failures = 0
-        states[row.key] = State(row.key, rule, failures, row.last_failure_at)
-    return states
+    return {row.key: _state(row, rules[row.key], now) for row in rows}
 
 
 def throttle_fail(state: State) -> State:
+    """Count one failure (or, for rate limits, one use) against the locked row."""
     now = timezone.now()
     failures = state.failures + 1
     Throttle.objects.filter(key=state.key).update(failures=failures, last_failure_at=now)

@@ -36,7 +36,7 @@ def signin(client, user):
     ],
 )
 def test_d1_d2_an_account_without_2fa_goes_from_password_to_enrollment_and_nowhere_else(
-    client, request, persona, policy
+    db, client, request, persona, policy
 ):
     user = request.getfixturevalue(persona)
     enforce(**policy)

@@ -80,3 +80,19 @@ def test_c3_racing_sign_ins_with_one_code_sign_in_exactly_one_session(racing_db,
     results = race(attempt)
     assert results.count(302) == 1, results
     assert all(r in (400, 429) for r in results if r != 302), results
+
+
+def test_c5_concurrent_failures_from_one_address_are_all_counted(racing_db, make_user):
+    """The per-address count is not locked during Argon2, but no failure is lost."""
+    from deskguard.twofactor import throttle
+    from deskguard.twofactor.models import Throttle
+
+    users = [make_user(Kind.CONTACT) for _ in range(RACERS)]
+
+    def attempt(i: int) -> object:
+        return Client().post("/portal/signin/", {"email": users[i].email, "password": "nope!"})
+
+    results = race(attempt)
+    assert all(getattr(r, "status_code", None) == 400 for r in results), results
+    key = throttle.hashed_key("pw-address", "127.0.0.1")
+    assert Throttle.objects.get(key=key).failures == RACERS
