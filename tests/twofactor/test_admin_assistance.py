@@ -1,4 +1,4 @@
-"""Administrator policies and assistance (D1-D5, E3, C7)."""
+"""Administrator policies and assistance (D1, D2, D3, D4, D5, E3, C7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The second sign-in step (C1-C7)."""
+"""The second sign-in step (C1, C2, C3, C4, C5, C6, C7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Enrollment from the Security page (B1, B2, B3, B7)."""
+"""Enrollment from the Security page (B1, B2, B3, B7) and storage at rest (F1, F2)."""
 
 from __future__ import annotations
 
