@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest
@@ -76,6 +77,8 @@ def admin_twofactor_disable(request: HttpRequest, *, admin: User, target: User) 
     with transaction.atomic():
         services.device_remove(user=target)
         target.sessions_revoke()
+        if request.user.pk == target.pk:
+            update_session_auth_hash(request, target)  # keep the administrator's own session
         audit_record(event=Event.ADMIN_DISABLED, request=request, actor=admin, subject=target)
         notify.notify_disabled(user=target, request=request, by_admin=admin)
 

@@ -180,3 +180,12 @@ def test_d1_the_overview_counts_adoption_and_links_to_agents_without_2fa(
     listing = admin_client.get("/agent/admin/agents/?twofa=off").content.decode()
     assert listing.count('class="badge off"') == 2
     assert PASSWORD not in page
+
+
+def test_d3_an_admin_disabling_their_own_2fa_stays_signed_in_here(client, admin, enroll):
+    enrollment = enroll(admin)
+    url = start_signin(client, admin)
+    client.post(url, {"code": enrollment.code()})
+    assert client.post(f"/agent/admin/agents/{admin.pk}/disable-2fa/").status_code == 302
+    assert not TOTPDevice.objects.filter(user=admin).exists()
+    assert client.get("/agent/admin/").status_code == 200
