@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
 PORT ?= 8000
+# Links in mail and the printed portal addresses follow the port `make run` serves.
+export DESKGUARD_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test test-fast lint format bench clean browser
 
