@@ -1,0 +1,28 @@
+"""Delete throttle rows that no longer hold anything back (run daily, e.g. from cron).
+
+Password and reset counters are forgotten after a quiet day anyway; a second-factor
+counter is kept while it holds failures, because its hard lock must not lapse.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db.models import Q
+from django.utils import timezone
+
+from deskguard.twofactor.models import Throttle
+
+
+class Command(BaseCommand):
+    help = "Delete idle throttle rows (empty counters, and rate-limit rows quiet for a day)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        quiet_since = timezone.now() - timedelta(days=1)
+        idle = Q(failures=0) | (
+            Q(last_failure_at__lt=quiet_since) & ~Q(key__startswith="2fa-account:")
+        )
+        deleted, _ = Throttle.objects.filter(idle).delete()
+        self.stdout.write(f"Deleted {deleted} idle throttle row(s).")
