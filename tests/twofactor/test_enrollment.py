@@ -34,6 +34,8 @@ def test_b2_enable_shows_a_qr_code_and_the_key_and_activates_only_after_a_valid_
     assert page.status_code == 200
     assert b"<svg" in page.content
     secret = shown_secret(page.content)
+    link = re.search(rb'href="(otpauth://totp/[^"]+)"', page.content).group(1).decode()
+    assert pyotp.parse_uri(link.replace("&amp;", "&")).secret == secret
     assert not TOTPDevice.objects.filter(user=contact).exists()
     wrong = contact_client.post("/portal/profile/security/enable/", {"code": "12345"})
     assert wrong.status_code == 400
