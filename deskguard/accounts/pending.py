@@ -17,6 +17,8 @@ from .models import User
 from .portal import Portal
 
 SESSION_KEY = "dg.pending"
+# Where to go after the second factor; set with the marker, read at full sign-in.
+NEXT_SESSION_KEY = "dg.next"
 TTL_SECONDS = 300
 
 

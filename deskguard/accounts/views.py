@@ -29,6 +29,7 @@ from deskguard.security import safe_next
 from . import flows
 from .forms import BoundedSetPasswordForm, PortalPasswordResetForm, SignInForm
 from .models import User
+from .pending import NEXT_SESSION_KEY
 from .portal import Portal, portal_of
 
 GENERIC_FAILURE = "The e-mail address or password is not correct."
@@ -55,7 +56,7 @@ def signin(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and portal_of(request.user) == portal:
         return redirect(next_url)
     form = SignInForm(form_data(request))
-    error = ""
+    error, status = "", 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         result = flows.signin_with_password(
             request,
@@ -66,16 +67,12 @@ def signin(request: HttpRequest) -> HttpResponse:
         if result.outcome is flows.Outcome.SIGNED_IN:
             return redirect(next_url)
         if result.outcome is flows.Outcome.SECOND_FACTOR:
-            request.session["dg.next"] = next_url
+            request.session[NEXT_SESSION_KEY] = next_url
             return redirect(portal.url("challenge"))
-        error = (
-            throttled_message(result.retry_at)
-            if result.outcome is flows.Outcome.THROTTLED and result.retry_at
-            else GENERIC_FAILURE
-        )
-    status = 400 if request.method == "POST" else 200
-    if error.startswith("Too many"):
-        status = 429
+        if result.outcome is flows.Outcome.THROTTLED and result.retry_at:
+            error, status = throttled_message(result.retry_at), 429
+        else:
+            error = GENERIC_FAILURE
     return render(
         request,
         "accounts/signin.html",

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from deskguard.accounts.flows import session_login, session_method
 from deskguard.accounts.models import User
-from deskguard.accounts.pending import pending_user
+from deskguard.accounts.pending import NEXT_SESSION_KEY, pending_user
 from deskguard.accounts.portal import Portal
 from deskguard.accounts.views import current_portal, throttled_message
 from deskguard.audit.models import AuditEvent
@@ -31,7 +31,6 @@ from .forms import ConfirmSavedForm, EnrollForm, ReauthForm, SecondFactorForm
 from .models import TOTPDevice
 from .policy import is_password_login, policy_current, twofactor_allowed, twofactor_enforced
 
-NEXT_KEY = "dg.next"
 LOW_CODES = 3  # C7: warn when this few recovery codes remain
 
 
@@ -89,7 +88,7 @@ def challenge(request: HttpRequest) -> HttpResponse:
 def _complete_signin(
     request: HttpRequest, *, portal: Portal, user: User, factor: flows.Factor
 ) -> HttpResponse:
-    next_url = request.session.pop(NEXT_KEY, None)
+    next_url = request.session.pop(NEXT_SESSION_KEY, None)
     session_login(request, user=user, method=f"password+{factor.value}")
     # Both factors were just proven: replacing the authenticator needs no second proof.
     flows.reauth_mark(request)
