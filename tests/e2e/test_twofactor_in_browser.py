@@ -109,7 +109,13 @@ def test_c4_c7_an_agent_signs_in_with_a_recovery_code_and_lands_on_security(
 
     browser_signin(page, agent)
     expect(page).to_have_url(re.compile(r"/agent/signin/verify/$"))
-    page.get_by_label("Verification code").fill(typed)
+    field = page.get_by_label("Verification code")
+    expect(field).to_have_attribute("inputmode", "numeric")
+    page.get_by_role("button", name="Use a recovery code").click()
+    # Phones now offer a keyboard with letters, and the field has the focus.
+    expect(field).to_have_attribute("inputmode", "text")
+    expect(field).to_be_focused()
+    field.fill(typed)
     page.get_by_role("button", name="Verify").click()
 
     expect(page).to_have_url(re.compile(r"/agent/settings/security/$"))

@@ -45,6 +45,17 @@ document.addEventListener("DOMContentLoaded", () => {
     box.addEventListener("change", sync);
     sync();
   });
+  // The code field opens the numeric keypad on phones; a recovery code has letters.
+  document.querySelectorAll("[data-recovery-mode]").forEach((button) => {
+    button.addEventListener("click", () => {
+      const input = document.getElementById(button.dataset.recoveryMode);
+      if (!input) return;
+      input.inputMode = "text";
+      input.placeholder = "xxxx-xxxx-xxxx-xxxx";
+      input.value = "";
+      input.focus();
+    });
+  });
   // Confirmation for destructive buttons: <button data-confirm="text">
   document.querySelectorAll("[data-confirm]").forEach((button) => {
     button.addEventListener("click", (event) => {
