@@ -20,6 +20,8 @@ SESSION_KEY = "dg.pending"
 # Where to go after the second factor; set with the marker, read at full sign-in.
 NEXT_SESSION_KEY = "dg.next"
 TTL_SECONDS = 300
+# Servers behind one load balancer may disagree by a few seconds about the time.
+CLOCK_SKEW_SECONDS = 60
 
 
 def pending_start(request: HttpRequest, *, user: User, portal: Portal) -> None:
@@ -45,8 +47,7 @@ def pending_user(request: HttpRequest, *, portal: Portal) -> User | None:
         uid = int(data["uid"])
     except (KeyError, TypeError, ValueError):
         return None
-    # -60: servers behind one load balancer may disagree by a few seconds.
-    if data.get("portal") != portal.value or not -60 <= age <= TTL_SECONDS:
+    if data.get("portal") != portal.value or not -CLOCK_SKEW_SECONDS <= age <= TTL_SECONDS:
         return None
     user = User.objects.filter(pk=uid, is_active=True).first()
     if user is None or user.email != data.get("email") or user.kind != portal.kind:

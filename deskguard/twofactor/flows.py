@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from deskguard.accounts.flows import password_matches
 from deskguard.accounts.models import User
+from deskguard.accounts.pending import CLOCK_SKEW_SECONDS
 from deskguard.audit.models import Event
 from deskguard.audit.services import audit_record
 from deskguard.crypto import InvalidToken, secret_decrypt, secret_encrypt
@@ -32,8 +33,6 @@ CODES_TTL = 1800
 REAUTH_KEY = "dg.reauth_at"
 # Replacing the authenticator is allowed for 10 minutes after proving both factors.
 REAUTH_TTL = 600
-# Servers behind one load balancer may disagree by a few seconds.
-CLOCK_SKEW = 60
 
 
 class Factor(Enum):
@@ -65,7 +64,7 @@ def _session_get(request: HttpRequest, key: str, ttl: int) -> str | None:
     if not isinstance(data, dict):
         return None
     try:
-        if not -CLOCK_SKEW <= time.time() - float(data["at"]) <= ttl:
+        if not -CLOCK_SKEW_SECONDS <= time.time() - float(data["at"]) <= ttl:
             return None
         return secret_decrypt(str(data["value"]))
     except (KeyError, TypeError, ValueError, InvalidToken):
@@ -213,7 +212,7 @@ def reauth_mark(request: HttpRequest) -> None:
 def reauth_recent(request: HttpRequest) -> bool:
     try:
         age = time.time() - float(request.session.get(REAUTH_KEY, 0))
-        return -CLOCK_SKEW <= age <= REAUTH_TTL
+        return -CLOCK_SKEW_SECONDS <= age <= REAUTH_TTL
     except (TypeError, ValueError):
         return False
 

@@ -189,3 +189,12 @@ def test_d3_an_admin_disabling_their_own_2fa_stays_signed_in_here(client, admin,
     assert client.post(f"/agent/admin/agents/{admin.pk}/disable-2fa/").status_code == 302
     assert not TOTPDevice.objects.filter(user=admin).exists()
     assert client.get("/agent/admin/").status_code == 200
+
+
+def test_d1_the_login_tab_warns_an_admin_without_2fa_that_enforcement_includes_them(
+    admin_client, admin, enroll
+):
+    page = admin_client.get("/agent/admin/agent-portal/login/")
+    assert b"Enforcing it for all agents includes you" in page.content
+    enroll(admin)
+    assert b"includes you" not in admin_client.get("/agent/admin/agent-portal/login/").content

@@ -16,7 +16,7 @@ from deskguard.accounts.models import Kind, User
 from deskguard.httputil import form_data
 from deskguard.portals.access import admin_required
 from deskguard.twofactor import admin_flows
-from deskguard.twofactor.policy import policy_current
+from deskguard.twofactor.policy import policy_current, twofactor_active
 
 
 class AgentLoginPolicyForm(forms.Form):
@@ -57,11 +57,11 @@ POLICY_PAGES: dict[str, tuple[type[forms.Form], str, str]] = {
 @require_http_methods(["GET", "POST"])
 def policy_page(request: HttpRequest, page: str) -> HttpResponse:
     form_class, area, tab = POLICY_PAGES[page]
+    admin: User = request.user  # type: ignore[assignment]  # admin_required
     policy = policy_current()
     initial = {name: getattr(policy, name) for name in form_class.base_fields}
     form = form_class(form_data(request), initial=initial)
     if request.method == "POST" and form.is_valid():
-        admin: User = request.user  # type: ignore[assignment]  # admin_required
         changed = admin_flows.policy_update(request, admin=admin, changes=form.cleaned_data)
         messages.success(request, "Saved." if changed else "Nothing changed.")
         return redirect(f"agent:admin-policy-{page}")
@@ -70,6 +70,8 @@ def policy_page(request: HttpRequest, page: str) -> HttpResponse:
         "agent/admin/policy.html",
         {
             "form": form,
+            # Enforcement includes administrators: say so before it locks this one out.
+            "self_without_2fa": page == "agent-login" and not twofactor_active(admin),
             "area": area,
             "area_tab": tab,
             "tab": page,
