@@ -108,12 +108,7 @@ def csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
     yield writer.writerow(COLUMNS)
     for record in _records(events):
         record["detail"] = compact_json(record["detail"])
-        yield writer.writerow(
-            [
-                csv_safe(v) if isinstance(v, str) else ("" if v is None else v)
-                for v in record.values()
-            ]
-        )
+        yield writer.writerow([_csv_cell(value) for value in record.values()])
 
 
 def jsonl_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
