@@ -38,7 +38,6 @@ class Outcome(Enum):
 class SigninResult:
     outcome: Outcome
     retry_at: datetime | None = None
-    user: User | None = None
 
 
 @lru_cache(maxsize=1)
@@ -106,9 +105,9 @@ def signin_with_password(
         throttle.throttle_clear(account_key)
     if challenge_needed(user, policy_current()):
         pending_start(request, user=user, portal=portal)
-        return SigninResult(Outcome.SECOND_FACTOR, user=user)
+        return SigninResult(Outcome.SECOND_FACTOR)
     session_login(request, user=user, method="password")
-    return SigninResult(Outcome.SIGNED_IN, user=user)
+    return SigninResult(Outcome.SIGNED_IN)
 
 
 def session_login(request: HttpRequest, *, user: User, method: str) -> None:

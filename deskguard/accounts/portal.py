@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.http import HttpRequest
+
 from .models import Kind, User
 
 
@@ -22,6 +24,13 @@ class Portal(StrEnum):
     def url(self, name: str) -> str:
         """A URL name inside this portal's namespace (namespaces equal the values)."""
         return f"{self.value}:{name}"
+
+
+def portal_of_request(request: HttpRequest) -> Portal | None:
+    """The portal a URL belongs to: its namespace ("agent:..." or "customer:...")."""
+    match = request.resolver_match
+    namespace = match.namespace.split(":")[0] if match else ""
+    return Portal(namespace) if namespace in {p.value for p in Portal} else None
 
 
 def portal_of(user: User) -> Portal:

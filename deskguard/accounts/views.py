@@ -30,14 +30,14 @@ from . import flows
 from .forms import BoundedSetPasswordForm, PortalPasswordResetForm, SignInForm
 from .models import User
 from .pending import NEXT_SESSION_KEY
-from .portal import Portal, portal_of
+from .portal import Portal, portal_of, portal_of_request
 
 GENERIC_FAILURE = "The e-mail address or password is not correct."
 
 
 def current_portal(request: HttpRequest) -> Portal:
-    match = request.resolver_match
-    return Portal(match.namespace.split(":")[0]) if match else Portal.CUSTOMER
+    """The portal of a view mounted in both portals (always under a namespace)."""
+    return portal_of_request(request) or Portal.CUSTOMER
 
 
 def throttled_message(retry_at: datetime) -> str:

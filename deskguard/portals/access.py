@@ -21,18 +21,27 @@ from deskguard.accounts.portal import Portal
 View = Callable[..., HttpResponseBase]
 
 
+def portal_refusal(
+    request: HttpRequest, portal: Portal, *, admin: bool = False
+) -> HttpResponseBase | None:
+    """None if the request may open a page of `portal`; else the sign-in redirect
+    (or PermissionDenied for an account of the other kind, or a non-admin)."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), reverse(portal.url("signin")))
+    if user.kind != portal.kind:
+        raise PermissionDenied(f"This page belongs to the {portal.label}.")
+    if admin and not user.is_admin:
+        raise PermissionDenied("Only administrators can open this page.")
+    return None
+
+
 def portal_required(portal: Portal, *, admin: bool = False) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            user = request.user
-            if not user.is_authenticated:
-                return redirect_to_login(request.get_full_path(), reverse(portal.url("signin")))
-            if user.kind != portal.kind:
-                raise PermissionDenied(f"This page belongs to the {portal.label}.")
-            if admin and not user.is_admin:
-                raise PermissionDenied("Only administrators can open this page.")
-            return view(request, *args, **kwargs)
+            refusal = portal_refusal(request, portal, admin=admin)
+            return refusal if refusal is not None else view(request, *args, **kwargs)
 
         return wrapped
 

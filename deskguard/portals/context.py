@@ -5,14 +5,12 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from deskguard.accounts.portal import Portal
+from deskguard.accounts.portal import Portal, portal_of_request
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:
     """Which portal a page belongs to, for the layout and navigation (A2)."""
-    match = request.resolver_match
-    namespace = match.namespace.split(":")[0] if match else ""
-    current = Portal(namespace) if namespace in {p.value for p in Portal} else None
+    current = portal_of_request(request)
     return {
         "portal": current,
         # Shared pages extend the layout of the portal they are served in.

@@ -9,6 +9,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from deskguard.accounts.models import User
+from deskguard.httputil import form_data
 from deskguard.portals.access import admin_required
 
 from . import services
@@ -29,7 +30,7 @@ def provider_list(request: HttpRequest) -> HttpResponse:
 @admin_required
 @require_http_methods(["GET", "POST"])
 def provider_new(request: HttpRequest) -> HttpResponse:
-    form = ProviderForm(request.POST or None)
+    form = ProviderForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         provider = services.sso_provider_create(
             settings=form.provider_settings(),
@@ -46,7 +47,7 @@ def provider_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def provider_edit(request: HttpRequest, provider_id: int) -> HttpResponse:
     provider = get_object_or_404(SSOProvider, pk=provider_id)
-    form = ProviderForm(request.POST or None, instance=provider)
+    form = ProviderForm(form_data(request), instance=provider)
     if request.method == "POST" and form.is_valid():
         services.sso_provider_update(
             provider=provider,

@@ -23,10 +23,6 @@ from deskguard.crypto import InvalidToken
 
 from .models import SSOProvider
 
-# Every request to a provider gives up after this many seconds (connect and read
-# each), so a provider that is down costs its own users a short wait and nobody
-# else anything. Override with the SSO_HTTP_TIMEOUT setting.
-DEFAULT_TIMEOUT_SECONDS = 5.0
 # Clock skew allowed on exp/iat, Authlib's default: providers' clocks drift.
 LEEWAY_SECONDS = 120
 
@@ -65,7 +61,10 @@ class Identity:
 
 
 def _timeout() -> float:
-    return float(getattr(settings, "SSO_HTTP_TIMEOUT", DEFAULT_TIMEOUT_SECONDS))
+    """Every request to a provider gives up after SSO_HTTP_TIMEOUT seconds (connect
+    and read each): a provider that is down costs its own users a short wait and
+    nobody else anything."""
+    return float(settings.SSO_HTTP_TIMEOUT)
 
 
 def _app(provider: SSOProvider) -> DjangoOAuth2App:

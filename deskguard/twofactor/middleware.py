@@ -19,14 +19,14 @@ from deskguard.accounts.flows import session_method
 from deskguard.accounts.models import User
 from deskguard.accounts.portal import portal_of
 
-from .policy import is_password_login, policy_current, twofactor_active, twofactor_enforced
+from .policy import is_password_login, request_policy, twofactor_active, twofactor_enforced
 
 # URL names (in the account's own portal) an account being forced to enrol may open.
 ENROLLMENT_URLS = frozenset({"security-enable", "security-codes", "signout"})
 
 
-def enrollment_required(user: User) -> bool:
-    return twofactor_enforced(user, policy_current()) and not twofactor_active(user)
+def enrollment_required(request: HttpRequest, user: User) -> bool:
+    return twofactor_enforced(user, request_policy(request)) and not twofactor_active(user)
 
 
 class TwoFactorPolicyMiddleware:
@@ -48,6 +48,6 @@ class TwoFactorPolicyMiddleware:
             return None
         if match and match.url_name == "healthz":
             return None
-        if not enrollment_required(user):
+        if not enrollment_required(request, user):
             return None
         return redirect(portal.url("security-enable"))

@@ -3,6 +3,8 @@ sign-in flow and by the middleware before any view runs."""
 
 from __future__ import annotations
 
+from django.http import HttpRequest
+
 from deskguard.accounts.models import Kind, User
 
 from .models import SecurityPolicy, TOTPDevice
@@ -10,6 +12,16 @@ from .models import SecurityPolicy, TOTPDevice
 
 def policy_current() -> SecurityPolicy:
     return SecurityPolicy.current()
+
+
+def request_policy(request: HttpRequest) -> SecurityPolicy:
+    """The policy, read from the database once per request (the middleware and the
+    view share it). Never kept across requests: a change holds at the next one."""
+    policy = getattr(request, "_deskguard_policy", None)
+    if policy is None:
+        policy = policy_current()
+        request._deskguard_policy = policy  # type: ignore[attr-defined]
+    return policy
 
 
 def twofactor_allowed(user: User, policy: SecurityPolicy) -> bool:

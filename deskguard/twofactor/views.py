@@ -23,13 +23,13 @@ from deskguard.accounts.portal import Portal
 from deskguard.accounts.views import current_portal, throttled_message
 from deskguard.audit.models import AuditEvent
 from deskguard.httputil import form_data
-from deskguard.portals.access import portal_required
+from deskguard.portals.access import portal_refusal
 from deskguard.security import safe_next
 
 from . import flows, services, totp
 from .forms import ConfirmSavedForm, EnrollForm, ReauthForm, SecondFactorForm
 from .models import TOTPDevice
-from .policy import is_password_login, policy_current, twofactor_allowed, twofactor_enforced
+from .policy import is_password_login, request_policy, twofactor_allowed, twofactor_enforced
 
 LOW_CODES = 3  # C7: warn when this few recovery codes remain
 
@@ -112,16 +112,15 @@ def security_view(view: View) -> View:
     are not allowed 2FA, their Security page does not exist)."""
 
     @wraps(view)
+    @never_cache
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         portal = current_portal(request)
-
-        @portal_required(portal)
-        def inner(request: HttpRequest) -> HttpResponseBase:
-            if not twofactor_allowed(request.user, policy_current()):  # type: ignore[arg-type]
-                raise Http404("Two-factor authentication is not available.")
-            return view(request, portal, request.user, *args, **kwargs)
-
-        return never_cache(inner)(request)
+        if (refusal := portal_refusal(request, portal)) is not None:
+            return refusal
+        user: User = request.user  # type: ignore[assignment]  # checked just above
+        if not twofactor_allowed(user, request_policy(request)):
+            raise Http404("Two-factor authentication is not available.")
+        return view(request, portal, user, *args, **kwargs)
 
     return wrapped
 
@@ -139,7 +138,7 @@ def security(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
             "device": device,
             "remaining": remaining,
             "low_codes": device is not None and remaining <= LOW_CODES,
-            "enforced": twofactor_enforced(user, policy_current()),
+            "enforced": twofactor_enforced(user, request_policy(request)),
             "sso_session": not is_password_login(session_method(request)),
             "history": AuditEvent.objects.filter(subject=user)[:10],
         },
@@ -176,7 +175,7 @@ def enable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
             "secret": secret,
             "secret_grouped": totp.grouped(secret),
             "uri": uri,
-            "enforced": twofactor_enforced(user, policy_current()) and not replacing,
+            "enforced": twofactor_enforced(user, request_policy(request)) and not replacing,
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -313,7 +312,7 @@ def regenerate(request: HttpRequest, portal: Portal, user: User) -> HttpResponse
 @security_view
 @require_http_methods(["GET", "POST"])
 def disable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
-    if twofactor_enforced(user, policy_current()):
+    if twofactor_enforced(user, request_policy(request)):
         # B6/D1/D2: under enforcement there is no button, and a forged POST lands here.
         messages.error(
             request,
