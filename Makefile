@@ -5,17 +5,38 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
 PORT ?= 8000
+# `make lock` resolves with this uv, installed into .venv on demand.
+UV_VERSION := 0.13.9
 # Links in mail and the printed portal addresses follow the port `make run` serves.
 export DESKGUARD_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test test-fast lint format bench clean browser
+.PHONY: run test test-fast lint format bench clean browser lock
 
-$(STAMP): pyproject.toml
+# Every dependency comes pinned and hash-checked from requirements-dev.lock (`make lock`
+# writes it from pyproject.toml); the project itself is then added without resolving
+# anything. `pip check` fails when pyproject.toml was edited without `make lock`.
+$(STAMP): requirements-dev.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is needed (set PYTHON=...)"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check || { echo "requirements-dev.lock does not match pyproject.toml: run make lock"; exit 1; }
 	touch $(STAMP)
+
+# Writes requirements-dev.lock (runtime + dev) and requirements.lock (runtime, held to the
+# same pins) from pyproject.toml: PyPI only (uv reads no pip.conf; --no-config skips
+# uv.toml), every platform, Python 3.11, with hashes. Pins already in the lock files stay
+# unless pyproject.toml needs otherwise; `make lock LOCK_ARGS=--upgrade` moves them all.
+# The ruff rev in .pre-commit-config.yaml follows the ruff pin.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --no-config --index-url https://pypi.org/simple \
+	--universal --python-version 3.11 --generate-hashes --custom-compile-command 'make lock' $(LOCK_ARGS)
+lock:
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	test "$$($(BIN)/uv --version 2>/dev/null | cut -d' ' -f2)" = $(UV_VERSION) || $(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(UV_COMPILE) --extra dev pyproject.toml -o requirements-dev.lock
+	$(UV_COMPILE) -c requirements-dev.lock pyproject.toml -o requirements.lock
+	sed -i "s/^\(    rev: v\)[0-9.]*\(  # ruff\)/\1$$(sed -n 's/^ruff==\([0-9.]*\).*/\1/p' requirements-dev.lock)\2/" .pre-commit-config.yaml
 
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
