@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "deskguard.accounts",
     "deskguard.twofactor",
+    "deskguard.limits",
     "deskguard.audit",
     "deskguard.tickets",
     "deskguard.sso",

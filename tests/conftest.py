@@ -1,27 +1,42 @@
-"""Personas and helpers shared by the whole suite (ARCHITECTURE.md #7)."""
+"""Personas and helpers shared by the whole suite (ARCHITECTURE.md #7): one way to
+sign in through the real forms, one way to enrol, codes computed from the stored
+secret at a controlled clock."""
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 
 from deskguard.accounts.models import Kind, User
+from deskguard.crypto import secret_decrypt
 from deskguard.tickets.models import Ticket
 from deskguard.tickets.services import ticket_create
+from deskguard.twofactor import services, totp
+from deskguard.twofactor.models import TOTPDevice
 
 PASSWORD = "correct horse battery staple"
+PRODUCTION_HASHER = "deskguard.accounts.hashers.DeskguardArgon2Hasher"
+# Argon2id costs about 19 ms a password by design; a test that is not about the
+# hasher signs in with a fast one (the production one stays listed, so a stored
+# Argon2 hash still verifies). Tests about the hasher are marked `real_hasher`.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", PRODUCTION_HASHER]
 
 
 @pytest.fixture(autouse=True)
-def _fast_settings(settings, tmp_path):
+def _fast_settings(request, settings):
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.BASE_URL = "http://testserver"
+    if request.node.get_closest_marker("real_hasher") is None:
+        settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture
@@ -63,9 +78,55 @@ def outsider(make_user) -> User:
     return make_user(Kind.CONTACT, email="oscar@example.com", name="Oscar Outsider")
 
 
-def signin(client: Client, user: User, *, password: str = PASSWORD):
-    portal = "agent" if user.kind == Kind.AGENT else "portal"
-    return client.post(f"/{portal}/signin/", {"email": user.email, "password": password})
+def portal_path(user: User) -> str:
+    """The URL prefix of the account's own portal."""
+    return "/agent/" if user.kind == Kind.AGENT else "/portal/"
+
+
+def signin(
+    client: Client, user: User, *, password: str = PASSWORD, portal: str | None = None, **data
+) -> HttpResponse:
+    """The password step through the portal's own form (or `portal`, e.g. "/agent/"
+    for the other one), as a browser posts it. Extra form fields go in `data`."""
+    path = (portal or portal_path(user)) + "signin/"
+    return client.post(path, {"email": user.email, "password": password, **data})
+
+
+def code_step(client: Client, user: User, *, password: str = PASSWORD) -> str:
+    """Sign in with the password of an enrolled account; the answer must be the code
+    step (C1). Returns its URL."""
+    response = signin(client, user, password=password)
+    url = portal_path(user) + "signin/verify/"
+    assert response.status_code == 302, response.content
+    assert response["Location"] == url
+    return url
+
+
+@dataclass
+class Enrollment:
+    user: User
+    codes: list[str]
+
+    @property
+    def secret(self) -> str:
+        # Read back from the database, as the server will.
+        return secret_decrypt(TOTPDevice.objects.get(user=self.user).secret_encrypted)
+
+    def code(self, *, at: float | None = None, steps: int = 0) -> str:
+        moment = time.time() if at is None else at
+        return totp.code_at(self.secret, moment + steps * totp.STEP_SECONDS)
+
+
+@pytest.fixture
+def enroll(db) -> Callable[[User], Enrollment]:
+    """Give an account an authenticator (and 10 recovery codes) through the service
+    enrollment uses."""
+
+    def make(user: User) -> Enrollment:
+        _, codes = services.device_activate(user=user, secret=totp.secret_new(), step=0)
+        return Enrollment(user, codes)
+
+    return make
 
 
 @pytest.fixture

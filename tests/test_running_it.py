@@ -14,8 +14,9 @@ from django.core.mail import EmailMessage
 from django.core.management import call_command
 from django.test import Client
 
-from deskguard.accounts.models import Kind, User
+from deskguard.accounts.models import User
 from deskguard.tickets.models import Ticket
+from tests.conftest import signin
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,9 +40,7 @@ def test_g1_seed_demo_creates_the_demo_accounts_once_and_prints_working_password
     assert User.objects.get(email="admin@example.com").is_admin
     assert Ticket.objects.count() == 3
     for email, password in rows.items():
-        user = User.objects.get(email=email)
-        portal = "agent" if user.kind == Kind.AGENT else "portal"
-        response = Client().post(f"/{portal}/signin/", {"email": email, "password": password})
+        response = signin(Client(), User.objects.get(email=email), password=password)
         assert response.status_code == 302, email
 
 

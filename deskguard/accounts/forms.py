@@ -16,18 +16,6 @@ from .models import Kind, User, normalize_email
 PASSWORD_MAX = 1024
 
 
-class SignInForm(forms.Form):
-    email = forms.EmailField(
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
-    )
-    password = forms.CharField(
-        max_length=PASSWORD_MAX,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-
 class PortalPasswordResetForm(PasswordResetForm):
     """Sends the link only to an active account of this portal; the page answers
     the same whatever the address (F3)."""

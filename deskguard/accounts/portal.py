@@ -33,5 +33,10 @@ def portal_of_request(request: HttpRequest) -> Portal | None:
     return Portal(namespace) if namespace in {p.value for p in Portal} else None
 
 
+def current_portal(request: HttpRequest) -> Portal:
+    """The portal of a view mounted in both portals (always under a namespace)."""
+    return portal_of_request(request) or Portal.CUSTOMER
+
+
 def portal_of(user: User) -> Portal:
     return Portal.AGENT if user.kind == Kind.AGENT else Portal.CUSTOMER

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, password reset and invitation pages, shared by both portals.
+"""Password reset and invitation pages, shared by both portals.
 
 Each portal mounts these views under its own namespace; the namespace says which
 portal (and so which kind of account) a request is for.
@@ -6,92 +6,23 @@ portal (and so which kind of account) a request is for.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
-from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
 
 from deskguard.audit.models import Event
 from deskguard.audit.services import audit_record
-from deskguard.httputil import form_data
+from deskguard.limits.throttle import retry_message
 from deskguard.mailer import after_response
-from deskguard.security import safe_next
 
-from . import flows
-from .forms import BoundedSetPasswordForm, PortalPasswordResetForm, SignInForm
+from .forms import BoundedSetPasswordForm, PortalPasswordResetForm
 from .models import User
-from .pending import NEXT_SESSION_KEY
-from .portal import Portal, portal_of, portal_of_request
-
-GENERIC_FAILURE = "The e-mail address or password is not correct."
-
-
-def current_portal(request: HttpRequest) -> Portal:
-    """The portal of a view mounted in both portals (always under a namespace)."""
-    return portal_of_request(request) or Portal.CUSTOMER
-
-
-def throttled_message(retry_at: datetime) -> str:
-    seconds = max(1, int((retry_at - timezone.now()).total_seconds()))
-    when = timezone.localtime(retry_at).strftime("%H:%M:%S %Z")
-    return f"Too many attempts. Try again after {when} (in about {seconds} seconds)."
-
-
-@sensitive_post_parameters("password")
-@never_cache
-@require_http_methods(["GET", "POST"])
-def signin(request: HttpRequest) -> HttpResponse:
-    portal = current_portal(request)
-    home = reverse(portal.url("home"))
-    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"), home)
-    if request.user.is_authenticated and portal_of(request.user) == portal:
-        return redirect(next_url)
-    form = SignInForm(form_data(request))
-    error, status = "", 400 if request.method == "POST" else 200
-    if request.method == "POST" and form.is_valid():
-        result = flows.signin_with_password(
-            request,
-            portal=portal,
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password"],
-        )
-        if result.outcome is flows.Outcome.SIGNED_IN:
-            return redirect(next_url)
-        if result.outcome is flows.Outcome.SECOND_FACTOR:
-            request.session[NEXT_SESSION_KEY] = next_url
-            return redirect(portal.url("challenge"))
-        if result.outcome is flows.Outcome.THROTTLED and result.retry_at:
-            error, status = throttled_message(result.retry_at), 429
-        else:
-            error = GENERIC_FAILURE
-    return render(
-        request,
-        "accounts/signin.html",
-        {
-            "form": form,
-            "error": error,
-            "next": next_url,
-            "portal": portal,
-        },
-        status=status,
-    )
-
-
-@require_POST
-def signout(request: HttpRequest) -> HttpResponse:
-    portal = current_portal(request)
-    flows.session_logout(request)
-    messages.info(request, "You have signed out.")
-    return redirect(portal.url("signin"))
+from .portal import Portal, current_portal
+from .reset import password_reset_quota
 
 
 class PortalMixin:
@@ -135,9 +66,9 @@ class PasswordResetView(PortalMixin, auth_views.PasswordResetView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         email = form.cleaned_data["email"]
-        quota = flows.password_reset_quota(self.request, email=email)
+        quota = password_reset_quota(self.request, email=email)
         if quota.retry_at is not None:
-            form.add_error(None, throttled_message(quota.retry_at))
+            form.add_error(None, retry_message(quota.retry_at))
             return self.render_to_response(self.get_context_data(form=form), status=429)
         audit_record(
             event=Event.PASSWORD_RESET_REQUESTED,

@@ -20,12 +20,13 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 
-from deskguard.accounts.flows import session_login
 from deskguard.accounts.models import Kind, User, normalize_email
 from deskguard.accounts.portal import Portal
 from deskguard.audit.models import Event
 from deskguard.audit.services import audit_record
-from deskguard.twofactor.models import SecurityPolicy
+from deskguard.sessionvalues import is_fresh
+from deskguard.signin.session import session_login
+from deskguard.twofactor.policy import policy_current
 
 from . import client
 from .client import Identity, Reason, SSOError
@@ -105,7 +106,7 @@ def sso_finish(request: HttpRequest, *, provider: SSOProvider) -> Finished | Ref
         flow is not None
         and flow.get("provider") == provider.slug
         and flow.get("portal") in {p.value for p in Portal}
-        and 0 <= time.time() - float(flow.get("at", 0)) <= FLOW_TTL_SECONDS
+        and is_fresh(flow.get("at"), FLOW_TTL_SECONDS)
     )
     if flow is None or not valid:
         portal = fallback_portal(request, provider=provider)
@@ -150,7 +151,7 @@ def account_for_identity(*, identity: Identity, portal: Portal, provider: SSOPro
         raise AccountRefused(Reason.EMAIL_UNVERIFIED, email=email)
     user = User.objects.filter(email=email).first()
     if user is None:
-        if portal is Portal.CUSTOMER and SecurityPolicy.current().sso_create_contacts:
+        if portal is Portal.CUSTOMER and policy_current().sso_create_contacts:
             return contact_create_from_sso(email=email, name=identity.name, provider=provider)
         raise AccountRefused(Reason.UNKNOWN_ACCOUNT, email=email)
     if user.kind != portal.kind:

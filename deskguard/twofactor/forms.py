@@ -11,7 +11,7 @@ from django import forms
 from deskguard.accounts.forms import PASSWORD_MAX
 
 from . import recovery
-from .flows import Factor
+from .verify import Factor
 
 _SPACES = re.compile(r"[\s\-]+")
 CODE_HELP = "Enter the 6-digit code from your authenticator app, or one of your recovery codes."

@@ -15,18 +15,14 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from deskguard.accounts.flows import session_method
 from deskguard.accounts.models import User
 from deskguard.accounts.portal import portal_of
+from deskguard.signin.session import is_password_login, session_method
 
-from .policy import is_password_login, request_policy, twofactor_active, twofactor_enforced
+from .policy import enrollment_required, policy_current
 
 # URL names (in the account's own portal) an account being forced to enrol may open.
 ENROLLMENT_URLS = frozenset({"security-enable", "security-codes", "signout"})
-
-
-def enrollment_required(request: HttpRequest, user: User) -> bool:
-    return twofactor_enforced(user, request_policy(request)) and not twofactor_active(user)
 
 
 class TwoFactorPolicyMiddleware:
@@ -40,7 +36,7 @@ class TwoFactorPolicyMiddleware:
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> HttpResponse | None:
         user = request.user
-        if not user.is_authenticated or not is_password_login(session_method(request)):
+        if not isinstance(user, User) or not is_password_login(session_method(request)):
             return None  # anonymous, or SSO (A4: SSO bypasses 2FA, enforcement included)
         portal = portal_of(user)
         match = request.resolver_match
@@ -48,6 +44,6 @@ class TwoFactorPolicyMiddleware:
             return None
         if match and match.url_name == "healthz":
             return None
-        if not enrollment_required(request, user):
+        if not enrollment_required(user, policy_current(request)):
             return None
         return redirect(portal.url("security-enable"))

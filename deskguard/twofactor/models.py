@@ -43,21 +43,10 @@ class RecoveryCode(models.Model):
         return f"recovery code of user {self.user_id}"
 
 
-class Throttle(models.Model):
-    """Consecutive failures for one key (account or client address), shared by
-    every server process because it lives in the database (C5)."""
-
-    key = models.CharField(max_length=100, unique=True)
-    failures = models.PositiveIntegerField(default=0)
-    last_failure_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.failures}"
-
-
 class SecurityPolicy(models.Model):
-    """Administrator policies (D1, D2), one row. Read from the database on every
-    request that needs it, so a change holds in every process at once."""
+    """Administrator policies (D1, D2), one row (pk=1, created by a migration). Read
+    from the database on every request that needs it (policy.policy_current), so a
+    change holds in every process at once."""
 
     agents_enforce_2fa = models.BooleanField(default=False)
     contacts_allow_2fa = models.BooleanField(default=True)
@@ -70,8 +59,3 @@ class SecurityPolicy(models.Model):
 
     def __str__(self) -> str:
         return "security policy"
-
-    @classmethod
-    def current(cls) -> SecurityPolicy:
-        policy, _ = cls.objects.get_or_create(pk=1)
-        return policy

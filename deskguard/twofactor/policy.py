@@ -1,27 +1,50 @@
-"""Who must pass or enrol a second factor (B6, C1, D1, D2). One module, read by the
-sign-in flow and by the middleware before any view runs."""
+"""Who has, may use, must pass or must enrol a second factor (B6, C1, D1, D2).
+
+One module: the sign-in step, the enforcement middleware, the Security pages and the
+admin pages all ask here, and nowhere else.
+"""
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 
 from deskguard.accounts.models import Kind, User
 
 from .models import SecurityPolicy, TOTPDevice
 
-
-def policy_current() -> SecurityPolicy:
-    return SecurityPolicy.current()
+_REQUEST_ATTRIBUTE = "_deskguard_policy"
 
 
-def request_policy(request: HttpRequest) -> SecurityPolicy:
-    """The policy, read from the database once per request (the middleware and the
-    view share it). Never kept across requests: a change holds at the next one."""
-    policy = getattr(request, "_deskguard_policy", None)
-    if policy is None:
-        policy = policy_current()
-        request._deskguard_policy = policy  # type: ignore[attr-defined]
+def policy_current(request: HttpRequest | None = None) -> SecurityPolicy:
+    """The policy, a pure read. With a request it is read once for that request (the
+    middleware, the view and the templates share it) and never kept across requests:
+    a change holds everywhere at the next one. The row is created by a migration; if a
+    test flushed it, the defaults apply until an administrator saves."""
+    if request is not None:
+        cached = getattr(request, _REQUEST_ATTRIBUTE, None)
+        if isinstance(cached, SecurityPolicy):
+            return cached
+    policy = SecurityPolicy.objects.filter(pk=1).first() or SecurityPolicy(pk=1)
+    if request is not None:
+        setattr(request, _REQUEST_ATTRIBUTE, policy)
     return policy
+
+
+def active_factors() -> QuerySet[TOTPDevice]:
+    """The factors that make 2FA active for their account: a confirmed authenticator
+    (a secret being enrolled lives only in the session and is never here)."""
+    return TOTPDevice.objects.all()
+
+
+def twofactor_active(user: User) -> bool:
+    return active_factors().filter(user=user).exists()
+
+
+def has_2fa() -> Exists:
+    """`twofactor_active` as an SQL expression over users, for lists and counts:
+    `User.objects.annotate(has_2fa=has_2fa())`."""
+    return Exists(active_factors().filter(user=OuterRef("pk")))
 
 
 def twofactor_allowed(user: User, policy: SecurityPolicy) -> bool:
@@ -35,15 +58,11 @@ def twofactor_enforced(user: User, policy: SecurityPolicy) -> bool:
     return policy.contacts_enforce_2fa
 
 
-def twofactor_active(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user).exists()
-
-
 def challenge_needed(user: User, policy: SecurityPolicy) -> bool:
     """C1/C2: a form login of an account with an active authenticator asks for it."""
     return twofactor_allowed(user, policy) and twofactor_active(user)
 
 
-def is_password_login(method: str) -> bool:
-    """2FA covers form logins only; SSO and social logins bypass it (A4)."""
-    return method.startswith("password")
+def enrollment_required(user: User, policy: SecurityPolicy) -> bool:
+    """D1/D2: enforced for the account's kind and not yet enrolled."""
+    return twofactor_enforced(user, policy) and not twofactor_active(user)

@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from deskguard.accounts.models import User
 from deskguard.crypto import secret_decrypt, secret_encrypt
+from deskguard.limits.rules import SECOND_FACTOR, Key
+from deskguard.limits.throttle import throttle_clear
 
 from . import recovery, totp
 from .models import RecoveryCode, TOTPDevice
-from .throttle import hashed_key, throttle_clear
 
 
 class Check(Enum):
@@ -24,8 +25,9 @@ class Check(Enum):
     REPLAYED = "replayed"
 
 
-def throttle_key(user: User) -> str:
-    return hashed_key("2fa-account", str(user.pk))
+def throttle_key(user: User) -> Key:
+    """The account's second-factor counter (C5), shared by sign-in and re-authentication."""
+    return SECOND_FACTOR.of(str(user.pk))
 
 
 def totp_accept(*, device: TOTPDevice, code: str, at: float | None = None) -> Check:

@@ -1,4 +1,5 @@
-"""Second-factor pages, mounted in both portals (thin views over flows.py)."""
+"""Security pages, mounted in both portals (thin views over flows.py): status,
+enrol, recovery codes, replace, regenerate, disable."""
 
 from __future__ import annotations
 
@@ -10,98 +11,30 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from deskguard.accounts.flows import session_login, session_method
 from deskguard.accounts.models import User
-from deskguard.accounts.pending import NEXT_SESSION_KEY, pending_user
-from deskguard.accounts.portal import Portal
-from deskguard.accounts.views import current_portal, throttled_message
+from deskguard.accounts.portal import Portal, current_portal
 from deskguard.audit.models import AuditEvent
 from deskguard.httputil import form_data
 from deskguard.portals.access import portal_refusal
-from deskguard.security import safe_next
+from deskguard.signin.session import is_password_login, session_method
 
-from . import flows, services, totp
-from .forms import ConfirmSavedForm, EnrollForm, ReauthForm, SecondFactorForm
-from .models import TOTPDevice
-from .policy import is_password_login, request_policy, twofactor_allowed, twofactor_enforced
+from . import flows, recovery, services, totp
+from .forms import ConfirmSavedForm, EnrollForm, ReauthForm
+from .policy import (
+    active_factors,
+    policy_current,
+    twofactor_active,
+    twofactor_allowed,
+    twofactor_enforced,
+)
+from .verify import Verdict, second_factor_verify, verdict_message
 
 LOW_CODES = 3  # C7: warn when this few recovery codes remain
-
-
-def verdict_message(result: flows.Result) -> tuple[str, int]:
-    """What the user reads after a refused code, and the HTTP status."""
-    if result.verdict is flows.Verdict.THROTTLED and result.retry_at:
-        return throttled_message(result.retry_at), 429
-    if result.verdict is flows.Verdict.LOCKED:
-        return (
-            "Sign-in with authenticator codes is locked after too many wrong codes. "
-            "Use one of your recovery codes, or ask an administrator."
-        ), 403
-    text = (
-        "That code was already used. Wait for the next code in your app."
-        if result.verdict is flows.Verdict.REPLAYED
-        else "That code is not correct."
-    )
-    if result.retry_at:
-        text += " " + throttled_message(result.retry_at)
-    return text, 400
-
-
-@sensitive_post_parameters("code")
-@never_cache
-@require_http_methods(["GET", "POST"])
-def challenge(request: HttpRequest) -> HttpResponse:
-    """C1: the second step of a form sign-in."""
-    portal = current_portal(request)
-    user = pending_user(request, portal=portal)
-    if user is None:
-        # The marker, if any, is left alone: it may belong to the other portal's
-        # tab, and an expired one can do nothing.
-        messages.error(request, "Your sign-in expired or was not started. Please sign in again.")
-        return redirect(portal.url("signin"))
-    form = SecondFactorForm(form_data(request))
-    error, status = "", 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            factor: flows.Factor = form.cleaned_data["factor"]
-            result = flows.second_factor_verify(
-                request, user=user, factor=factor, code=form.cleaned_data["code"]
-            )
-            if result.passed:
-                return _complete_signin(request, portal=portal, user=user, factor=factor)
-            error, status = verdict_message(result)
-    return render(
-        request,
-        "twofactor/challenge.html",
-        {"form": form, "error": error, "pending_email": user.email},
-        status=status,
-    )
-
-
-def _complete_signin(
-    request: HttpRequest, *, portal: Portal, user: User, factor: flows.Factor
-) -> HttpResponse:
-    next_url = request.session.pop(NEXT_SESSION_KEY, None)
-    session_login(request, user=user, method=f"password+{factor.value}")
-    # Both factors were just proven: replacing the authenticator needs no second proof.
-    flows.reauth_mark(request)
-    if factor is flows.Factor.RECOVERY:
-        # C7: lead the user to set up a new authenticator.
-        remaining = services.recovery_codes_remaining(user=user)
-        messages.warning(
-            request,
-            f"You signed in with a recovery code; {remaining} remain. "
-            "Set up your authenticator app again below.",
-        )
-        return redirect(portal.url("security"))
-    return redirect(safe_next(request, next_url, reverse(portal.url("home"))))
 
 
 View = Callable[..., HttpResponseBase]
@@ -118,7 +51,7 @@ def security_view(view: View) -> View:
         if (refusal := portal_refusal(request, portal)) is not None:
             return refusal
         user: User = request.user  # type: ignore[assignment]  # checked just above
-        if not twofactor_allowed(user, request_policy(request)):
+        if not twofactor_allowed(user, policy_current(request)):
             raise Http404("Two-factor authentication is not available.")
         return view(request, portal, user, *args, **kwargs)
 
@@ -128,7 +61,7 @@ def security_view(view: View) -> View:
 @security_view
 def security(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
     """B1: whether 2FA is on, and what can be done about it."""
-    device = TOTPDevice.objects.filter(user=user).first()
+    device = active_factors().filter(user=user).first()
     remaining = services.recovery_codes_remaining(user=user) if device else 0
     return render(
         request,
@@ -138,7 +71,7 @@ def security(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
             "device": device,
             "remaining": remaining,
             "low_codes": device is not None and remaining <= LOW_CODES,
-            "enforced": twofactor_enforced(user, request_policy(request)),
+            "enforced": twofactor_enforced(user, policy_current(request)),
             "sso_session": not is_password_login(session_method(request)),
             "history": AuditEvent.objects.filter(subject=user)[:10],
         },
@@ -149,7 +82,7 @@ def security(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def enable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
     """B2/B7: QR code and key; active only after a valid code."""
-    replacing = TOTPDevice.objects.filter(user=user).exists()
+    replacing = twofactor_active(user)
     if replacing and not flows.reauth_recent(request):
         return redirect(portal.url("security-replace"))
     form = EnrollForm(form_data(request))
@@ -175,7 +108,7 @@ def enable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
             "secret": secret,
             "secret_grouped": totp.grouped(secret),
             "uri": uri,
-            "enforced": twofactor_enforced(user, request_policy(request)) and not replacing,
+            "enforced": twofactor_enforced(user, policy_current(request)) and not replacing,
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -198,7 +131,7 @@ def codes(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
             request, "Two-factor authentication is on and your recovery codes are saved."
         )
         return redirect(portal.url("security"))
-    display = [services.recovery.display(code) for code in fresh]
+    display = [recovery.display(code) for code in fresh]
     return render(
         request,
         "twofactor/codes.html",
@@ -245,14 +178,14 @@ def _reauth(
     action: str,
     on_success: Callable[[], HttpResponse],
 ) -> HttpResponse:
-    if not TOTPDevice.objects.filter(user=user).exists():
+    if not twofactor_active(user):
         return redirect(portal.url("security"))
     form = ReauthForm(form_data(request))
     error, status = "", 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            result = flows.second_factor_verify(
+            result = second_factor_verify(
                 request,
                 user=user,
                 factor=form.cleaned_data["factor"],
@@ -262,7 +195,7 @@ def _reauth(
             if result.passed:
                 return on_success()
             error, status = verdict_message(result)
-            if result.verdict is flows.Verdict.WRONG:
+            if result.verdict is Verdict.WRONG:
                 error = error.replace(
                     "That code is not correct.", "The password or the code is not correct."
                 )
@@ -312,7 +245,7 @@ def regenerate(request: HttpRequest, portal: Portal, user: User) -> HttpResponse
 @security_view
 @require_http_methods(["GET", "POST"])
 def disable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
-    if twofactor_enforced(user, request_policy(request)):
+    if twofactor_enforced(user, policy_current(request)):
         # B6/D1/D2: under enforcement there is no button, and a forged POST lands here.
         messages.error(
             request,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from deskguard.accounts.models import User
 from tests.conftest import PASSWORD
 
+pytestmark = pytest.mark.real_hasher
 PREFIX = "argon2$argon2id$v=19$m=19456,t=2,p=1$"
 
 

@@ -17,8 +17,8 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
-from deskguard.accounts.models import Kind, User
-from tests.conftest import PASSWORD
+from deskguard.accounts.models import User
+from tests.conftest import PASSWORD, portal_path
 
 CHROMIUM = os.environ.get("DESKGUARD_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -102,8 +102,8 @@ def page(browser, live_server, transactional_db, browser_log) -> Iterator[Page]:
 
 
 def browser_signin(page: Page, user: User, *, password: str = PASSWORD) -> None:
-    portal = "agent" if user.kind == Kind.AGENT else "portal"
-    page.goto(f"/{portal}/signin/")
+    """The password step as a person does it: the form of the account's portal."""
+    page.goto(portal_path(user) + "signin/")
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()

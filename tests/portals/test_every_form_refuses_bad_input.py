@@ -18,8 +18,8 @@ from django.test import Client
 
 from deskguard.accounts.models import Kind, User
 from deskguard.audit.models import AuditEvent
+from deskguard.limits.models import Throttle
 from deskguard.tickets.models import Message, Ticket
-from deskguard.twofactor.models import Throttle
 from tests.conftest import PASSWORD, signin
 
 # Longer than every field's limit, the 20,000-character ticket message included.

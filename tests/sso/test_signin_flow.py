@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from deskguard.accounts.flows import METHOD_SESSION_KEY
 from deskguard.accounts.models import Kind, User
 from deskguard.audit.models import AuditEvent, Event
+from deskguard.signin.session import METHOD_SESSION_KEY
 from deskguard.twofactor import services as twofactor_services
 from deskguard.twofactor import totp
 from deskguard.twofactor.models import SecurityPolicy
@@ -52,7 +52,7 @@ def test_a4_the_session_records_the_sso_method_and_gets_a_new_key(client, provid
         client, provider, "agent", oidc.user("alan-2", email=agent.email, email_verified=True)
     )
     assert client.session.session_key != before
-    # What the 2FA middleware reads through accounts.flows.session_method().
+    # What the 2FA middleware reads through signin.session.session_method().
     assert client.session[METHOD_SESSION_KEY] == "sso:testid"
 
 

@@ -9,12 +9,11 @@ from django.core import mail
 
 from deskguard.accounts.models import Kind
 from deskguard.twofactor.models import RecoveryCode, SecurityPolicy, TOTPDevice
-from tests.conftest import PASSWORD
-from tests.twofactor.conftest import start_signin
+from tests.conftest import PASSWORD, code_step
 
 
 def signed_in(client, user, enrollment, at):
-    url = start_signin(client, user)
+    url = code_step(client, user)
     assert client.post(url, {"code": enrollment.code(at=at)}).status_code == 302
 
 
@@ -40,7 +39,7 @@ def test_b5_regenerating_codes_needs_password_and_code_and_kills_the_old_set(
         assert response["Location"] == "/portal/profile/security/recovery-codes/"
         assert b"<li>" in client.get(response["Location"]).content
     client.post("/portal/signout/")
-    url = start_signin(client, contact)
+    url = code_step(client, contact)
     assert client.post(url, {"code": enrollment.codes[0]}).status_code == 400
     assert any("New recovery codes" in m.subject for m in mail.outbox)
 

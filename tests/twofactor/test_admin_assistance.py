@@ -11,8 +11,8 @@ from django.test import Client
 from deskguard.accounts.models import Kind
 from deskguard.audit.models import AuditEvent, Event
 from deskguard.twofactor.models import RecoveryCode, SecurityPolicy, TOTPDevice
-from tests.conftest import PASSWORD, signin
-from tests.twofactor.conftest import start_signin
+from deskguard.twofactor.policy import policy_current
+from tests.conftest import PASSWORD, code_step, signin
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def test_d1_d5_an_admin_enforces_2fa_for_agents_and_the_change_is_recorded(admin
     assert b"Enforce two-factor authentication (2FA) for all agents" in page.content
     response = admin_client.post("/agent/admin/agent-portal/login/", {"agents_enforce_2fa": "on"})
     assert response.status_code == 302
-    assert SecurityPolicy.current().agents_enforce_2fa
+    assert policy_current().agents_enforce_2fa
     event = AuditEvent.objects.get(event=Event.POLICY_CHANGED)
     assert event.actor == admin
     assert event.detail == {"changes": {"agents_enforce_2fa": [False, True]}}
@@ -37,7 +37,7 @@ def test_d2_the_customer_portal_security_tab_has_both_options(admin_client):
     assert b"Allow two-factor authentication for contacts" in page.content
     assert b"Enforce two-factor authentication (2FA) for all users" in page.content
     admin_client.post("/agent/admin/customer-portal/security/", {})
-    assert not SecurityPolicy.current().contacts_allow_2fa
+    assert not policy_current().contacts_allow_2fa
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ def test_d5_only_administrators_see_or_change_settings(client, agent, contact, p
     signin(client, agent)
     assert client.get(path).status_code == 403
     assert client.post(path, {"agents_enforce_2fa": "on"}).status_code == 403
-    assert not SecurityPolicy.current().agents_enforce_2fa
+    assert not policy_current().agents_enforce_2fa
     other = Client()
     signin(other, contact)
     assert other.get(path).status_code == 403
@@ -66,7 +66,7 @@ def test_d3_an_admin_disables_one_agents_2fa_signs_them_out_and_mails_them(
     client, admin, agent, enroll, committing
 ):
     enrollment = enroll(agent)
-    url = start_signin(client, agent)
+    url = code_step(client, agent)
     client.post(url, {"code": enrollment.code()})
     assert client.get("/agent/").status_code == 200
     admin_client = Client()
@@ -122,7 +122,7 @@ def test_d4_resending_codes_mails_a_fresh_set_kills_the_old_and_leads_to_reactiv
     codes = re.findall(r"\b[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}\b", notice.body)
     assert len(codes) == 10
     assert AuditEvent.objects.filter(event=Event.RECOVERY_RESENT, subject=contact).exists()
-    url = start_signin(client, contact)
+    url = code_step(client, contact)
     assert client.post(url, {"code": enrollment.codes[0]}).status_code == 400  # old set dead
     signed_in = client.post(url, {"code": codes[0]})
     assert signed_in["Location"] == "/portal/profile/security/"  # C7
@@ -155,15 +155,15 @@ def test_d4_without_contact_enforcement_an_admin_may_disable_a_contacts_2fa(
 
 def test_c5_a_resend_lifts_a_locked_second_factor(admin_client, contact, enroll):
     client = Client()
+    from deskguard.limits.models import Throttle
     from deskguard.twofactor import services
-    from deskguard.twofactor.models import Throttle
 
     enroll(contact)
-    Throttle.objects.create(key=services.throttle_key(contact), failures=100)
-    url = start_signin(client, contact)
+    Throttle.objects.create(key=services.throttle_key(contact).key, failures=100)
+    url = code_step(client, contact)
     assert client.post(url, {"code": "123456"}).status_code == 403
     admin_client.post(f"/agent/admin/contacts/{contact.pk}/resend-codes/")
-    assert Throttle.objects.get(key=services.throttle_key(contact)).failures == 0
+    assert Throttle.objects.get(key=services.throttle_key(contact).key).failures == 0
 
 
 def test_d1_the_overview_counts_adoption_and_links_to_agents_without_2fa(
@@ -184,7 +184,7 @@ def test_d1_the_overview_counts_adoption_and_links_to_agents_without_2fa(
 
 def test_d3_an_admin_disabling_their_own_2fa_stays_signed_in_here(client, admin, enroll):
     enrollment = enroll(admin)
-    url = start_signin(client, admin)
+    url = code_step(client, admin)
     client.post(url, {"code": enrollment.code()})
     assert client.post(f"/agent/admin/agents/{admin.pk}/disable-2fa/").status_code == 302
     assert not TOTPDevice.objects.filter(user=admin).exists()

@@ -11,10 +11,9 @@ import time_machine
 from django.test import Client
 
 from deskguard.audit.models import AuditEvent, Event
+from deskguard.limits.models import Throttle
 from deskguard.twofactor import services
-from deskguard.twofactor.models import Throttle
-from tests.conftest import PASSWORD
-from tests.twofactor.conftest import start_signin
+from tests.conftest import PASSWORD, code_step
 from tests.twofactor.test_enrollment import shown_secret
 
 UA = "Mozilla/5.0 (AuditTest) Chrome/150"
@@ -68,14 +67,14 @@ def test_e1_a_whole_life_cycle_is_recorded_without_any_secret(contact):
 
 def test_e1_c5_throttling_and_the_lock_are_recorded(client, agent, enroll):
     enrollment = enroll(agent)
-    url = start_signin(client, agent)
+    url = code_step(client, agent)
     for _ in range(5):
         client.post(url, {"code": "000000"})
     client.post(url, {"code": enrollment.code()})  # delayed: throttled, not checked
     [throttled] = events(Event.SECOND_FACTOR_THROTTLED)
     assert throttled.subject == agent and throttled.method == "password+totp"
     assert "retry_at" in throttled.detail
-    Throttle.objects.filter(key=services.throttle_key(agent)).update(failures=100)
+    Throttle.objects.filter(key=services.throttle_key(agent).key).update(failures=100)
     client.post(url, {"code": enrollment.code()})
     [locked] = events(Event.SECOND_FACTOR_LOCKED)
     assert locked.subject == agent

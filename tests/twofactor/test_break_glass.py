@@ -9,13 +9,12 @@ from django.core.management import CommandError, call_command
 
 from deskguard.audit.models import AuditEvent, Event
 from deskguard.twofactor.models import RecoveryCode, TOTPDevice
-from tests.conftest import PASSWORD
-from tests.twofactor.conftest import start_signin
+from tests.conftest import PASSWORD, code_step
 
 
 def test_f5_reset_2fa_removes_the_only_admins_second_factor_and_is_recorded(client, admin, enroll):
     enrollment = enroll(admin)
-    url = start_signin(client, admin)
+    url = code_step(client, admin)
     client.post(url, {"code": enrollment.code()})
     out = StringIO()
     call_command("reset_2fa", "  ADMIN@example.com ", stdout=out)

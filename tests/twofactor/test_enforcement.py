@@ -5,12 +5,12 @@ from __future__ import annotations
 import pyotp
 import pytest
 
-from deskguard.accounts.models import Kind
 from deskguard.tickets.models import Ticket
 from deskguard.twofactor.models import SecurityPolicy, TOTPDevice
-from tests.conftest import PASSWORD
+from deskguard.twofactor.policy import policy_current
+from tests.conftest import signin
+from tests.signin.test_pending_url_walk import all_paths
 from tests.twofactor.test_enrollment import shown_secret
-from tests.twofactor.test_pending_url_walk import all_paths
 
 ENROLL = {
     "agent": "/agent/settings/security/enable/",
@@ -20,11 +20,6 @@ ENROLL = {
 
 def enforce(**fields):
     SecurityPolicy.objects.update_or_create(pk=1, defaults=fields)
-
-
-def signin(client, user):
-    portal = "agent" if user.kind == Kind.AGENT else "portal"
-    return client.post(f"/{portal}/signin/", {"email": user.email, "password": PASSWORD})
 
 
 @pytest.mark.parametrize(
@@ -78,10 +73,13 @@ def test_d1_after_enrolling_the_agent_reaches_everything_again(agent_client, age
 
 def test_d1_agent_enforcement_does_not_touch_contacts(contact_client):
     enforce(agents_enforce_2fa=True)
-    assert contact_client.get("/portal/").status_code == 200
+    response = contact_client.get("/portal/")
+    assert response.status_code == 200
+    assert b"My tickets" in response.content
+    assert b"requires two-factor authentication" not in response.content
 
 
 def test_d2_contact_enforcement_implies_allowing(admin_client):
     admin_client.post("/agent/admin/customer-portal/security/", {"contacts_enforce_2fa": "on"})
-    policy = SecurityPolicy.current()
+    policy = policy_current()
     assert policy.contacts_enforce_2fa and policy.contacts_allow_2fa

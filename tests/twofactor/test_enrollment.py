@@ -11,7 +11,7 @@ import time_machine
 from deskguard.audit.models import AuditEvent, Event
 from deskguard.twofactor import totp
 from deskguard.twofactor.models import RecoveryCode, TOTPDevice
-from tests.twofactor.conftest import start_signin
+from tests.conftest import code_step
 
 
 def shown_secret(page: bytes) -> str:
@@ -122,7 +122,7 @@ def test_b7_replacing_the_authenticator_needs_reauth_and_kills_the_old_secret(
         assert enrollment.secret == new_secret
         client.post("/agent/signout/")
         traveller.shift(30)
-        url = start_signin(client, agent)
+        url = code_step(client, agent)
         old = client.post(url, {"code": pyotp.TOTP(old_secret).now()})
         assert old.status_code == 400
         assert client.post(url, {"code": pyotp.TOTP(new_secret).now()}).status_code == 302

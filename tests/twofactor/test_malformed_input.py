@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from deskguard.twofactor.models import RecoveryCode, Throttle, TOTPDevice
-from tests.conftest import PASSWORD
-from tests.twofactor.conftest import start_signin
+from deskguard.limits.models import Throttle
+from deskguard.twofactor.models import RecoveryCode, TOTPDevice
+from tests.conftest import PASSWORD, code_step
 
 FULLWIDTH_DIGITS = "\uff11\uff12\uff13\uff14\uff15\uff16"  # look like 123456, are not ASCII
 BAD_CODES = ["abcdef", "12345", "1234567", "1" * 10_000, "", FULLWIDTH_DIGITS, "12 34 5", "<b>"]
@@ -24,7 +24,7 @@ def snapshot(user):
 @pytest.mark.parametrize("code", BAD_CODES)
 def test_c1_a_malformed_code_is_a_form_error_and_no_throttle_count(client, agent, enroll, code):
     enroll(agent)
-    url = start_signin(client, agent)
+    url = code_step(client, agent)
     before = snapshot(agent)
     response = client.post(url, {"code": code})
     assert response.status_code == 400
@@ -35,7 +35,7 @@ def test_c1_a_malformed_code_is_a_form_error_and_no_throttle_count(client, agent
 
 def test_c1_a_missing_field_is_a_form_error(client, agent, enroll):
     enroll(agent)
-    url = start_signin(client, agent)
+    url = code_step(client, agent)
     response = client.post(url, {})
     assert response.status_code == 400
     assert b"This field is required" in response.content
@@ -64,7 +64,7 @@ def test_c6_a_forged_or_stale_pending_state_is_refused(client, agent, enroll, fo
 
 def test_c6_a_pending_state_for_a_changed_email_is_refused(client, agent, enroll):
     enrollment = enroll(agent)
-    url = start_signin(client, agent)
+    url = code_step(client, agent)
     agent.email = "renamed@example.com"
     agent.save()
     response = client.post(url, {"code": enrollment.code()})
@@ -77,7 +77,7 @@ def test_b2_security_forms_answer_oversized_and_missing_input_with_400(
 ):
     if path != "enable/":
         enrollment = enroll(contact)
-        url = start_signin(client, contact)
+        url = code_step(client, contact)
         client.post(url, {"code": enrollment.code()})
         client.session.pop("dg.reauth_at", None)
     else:

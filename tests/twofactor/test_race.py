@@ -84,8 +84,8 @@ def test_c3_racing_sign_ins_with_one_code_sign_in_exactly_one_session(racing_db,
 
 def test_c5_concurrent_failures_from_one_address_are_all_counted(racing_db, make_user):
     """The per-address count is not locked during Argon2, but no failure is lost."""
-    from deskguard.twofactor import throttle
-    from deskguard.twofactor.models import Throttle
+    from deskguard.limits.models import Throttle
+    from deskguard.limits.rules import PASSWORD_ADDRESS
 
     users = [make_user(Kind.CONTACT) for _ in range(RACERS)]
 
@@ -94,5 +94,5 @@ def test_c5_concurrent_failures_from_one_address_are_all_counted(racing_db, make
 
     results = race(attempt)
     assert all(getattr(r, "status_code", None) == 400 for r in results), results
-    key = throttle.hashed_key("pw-address", "127.0.0.1")
+    key = PASSWORD_ADDRESS.of("127.0.0.1").key
     assert Throttle.objects.get(key=key).failures == RACERS

@@ -7,7 +7,7 @@ from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 
 from deskguard.twofactor.models import TOTPDevice
-from tests.twofactor.conftest import start_signin
+from tests.conftest import code_step
 
 
 def test_f1_rotation_re_encrypts_every_secret_and_sign_in_keeps_working(
@@ -26,7 +26,7 @@ def test_f1_rotation_re_encrypts_every_secret_and_sign_in_keeps_working(
     after = dict(TOTPDevice.objects.values_list("user_id", "secret_encrypted"))
     assert all(after[uid] != before[uid] for uid in before)
     assert agent_enrollment.secret == secrets[agent.pk]
-    url = start_signin(client, agent)
+    url = code_step(client, agent)
     assert client.post(url, {"code": agent_enrollment.code()}).status_code == 302
 
 

@@ -58,7 +58,7 @@ POLICY_PAGES: dict[str, tuple[type[forms.Form], str, str]] = {
 def policy_page(request: HttpRequest, page: str) -> HttpResponse:
     form_class, area, tab = POLICY_PAGES[page]
     admin: User = request.user  # type: ignore[assignment]  # admin_required
-    policy = policy_current()
+    policy = policy_current(request)
     initial = {name: getattr(policy, name) for name in form_class.base_fields}
     form = form_class(form_data(request), initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -54,5 +54,6 @@ urlpatterns = [
     ),
     path("admin/sso/", include("deskguard.sso.admin_urls")),
     path("admin/audit/", include("deskguard.audit.urls")),
+    path("", include("deskguard.signin.urls")),
     path("", include("deskguard.accounts.urls")),
 ]

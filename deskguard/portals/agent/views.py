@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,8 +22,7 @@ from deskguard.tickets.models import Status
 from deskguard.tickets.selectors import ticket_get_for, tickets_visible_to
 from deskguard.tickets.services import ticket_reply, ticket_set_status
 from deskguard.twofactor.admin_flows import adoption_overview
-from deskguard.twofactor.models import TOTPDevice
-from deskguard.twofactor.policy import policy_current
+from deskguard.twofactor.policy import has_2fa, policy_current
 
 PORTAL = Portal.AGENT
 
@@ -101,18 +99,14 @@ def admin_home(request: HttpRequest) -> HttpResponse:
         {
             "tab": "overview",
             "adoption": adoption_overview(),
-            "policy": policy_current(),
+            "policy": policy_current(request),
         },
     )
 
 
 @admin_required
 def admin_accounts(request: HttpRequest, kind: str) -> HttpResponse:
-    accounts = (
-        User.objects.filter(kind=kind)
-        .order_by("email")
-        .annotate(has_2fa=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"))))
-    )
+    accounts = User.objects.filter(kind=kind).order_by("email").annotate(has_2fa=has_2fa())
     # PostgreSQL cannot compare text holding NUL (DataError, a 500): drop it.
     query = request.GET.get("q", "")[:254].replace("\x00", "")
     if query:
@@ -130,7 +124,7 @@ def admin_accounts(request: HttpRequest, kind: str) -> HttpResponse:
             "query": query,
             "twofa": twofa,
             "query_string": urlencode({k: v for k, v in (("q", query), ("twofa", twofa)) if v}),
-            "contacts_enforced": policy_current().contacts_enforce_2fa,
+            "contacts_enforced": policy_current(request).contacts_enforce_2fa,
             "tab": "agents" if kind == Kind.AGENT else "contacts",
         },
     )

@@ -12,5 +12,6 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("profile/password/", views.password, name="password"),
     path("profile/security/", include("deskguard.twofactor.urls")),
+    path("", include("deskguard.signin.urls")),
     path("", include("deskguard.accounts.urls")),
 ]

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import template
 
-from deskguard.twofactor.policy import request_policy, twofactor_allowed
+from deskguard.twofactor.policy import policy_current, twofactor_allowed
 
 register = template.Library()
 
@@ -15,4 +15,4 @@ def may_use_2fa(context: dict[str, Any]) -> bool:
     barred), with the policy the request already read."""
     request = context["request"]
     user = request.user
-    return bool(user.is_authenticated) and twofactor_allowed(user, request_policy(request))
+    return bool(user.is_authenticated) and twofactor_allowed(user, policy_current(request))

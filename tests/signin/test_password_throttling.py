@@ -106,3 +106,5 @@ def test_f3_the_other_portal_is_throttled_the_same_way(client, agent):
     fail(client, agent.email, portal="portal", times=5)
     response = signin(client, agent)
     assert response.status_code == 429
+    assert error_text(response).startswith("Too many attempts. Try again after")
+    assert "_auth_user_id" not in client.session

@@ -1,4 +1,4 @@
-"""Database-backed throttling (C5).
+"""Database-backed throttling (C5): counting, locking and clearing `Key`s.
 
 A row per key counts consecutive failures. Callers lock the rows for the length
 of one attempt (`throttle_lock`), so concurrent attempts against one account are
@@ -7,43 +7,15 @@ serialized across processes and a burst cannot slip past the delay.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from .models import Throttle
-
-
-@dataclass(frozen=True)
-class Rule:
-    free_failures: int  # failures allowed before delays start
-    base_delay: timedelta  # delay after the first throttled failure; doubles after
-    max_delay: timedelta
-    lock_after: int | None = None  # hard lock, lifted only by an explicit reset
-    forget_after: timedelta | None = None  # a quiet period that clears the count
-
-
-# C5: 5 free tries, then 30 s doubling to a 15-minute cap; after 100 consecutive
-# failures the second factor locks (NIST SP 800-63B 5.2.2 caps failed attempts at 100).
-SECOND_FACTOR = Rule(5, timedelta(seconds=30), timedelta(minutes=15), lock_after=100)
-# Passwords: per account as above but without a hard lock (that would let anyone
-# lock anyone out); per client address more generous for shared NATs.
-PASSWORD_ACCOUNT = Rule(
-    5, timedelta(seconds=30), timedelta(minutes=15), forget_after=timedelta(days=1)
-)
-PASSWORD_ADDRESS = Rule(
-    20, timedelta(seconds=30), timedelta(minutes=15), forget_after=timedelta(days=1)
-)
-# Password-reset requests, counted whether or not the address has an account:
-# 3 mails an hour per address typed, 10 requests before delays per client address.
-RESET_EMAIL = Rule(3, timedelta(minutes=20), timedelta(hours=1), forget_after=timedelta(hours=1))
-RESET_ADDRESS = Rule(
-    10, timedelta(minutes=1), timedelta(minutes=30), forget_after=timedelta(hours=1)
-)
+from .rules import Key, Rule
 
 
 @dataclass(frozen=True)
@@ -67,12 +39,6 @@ class State:
         return until if until > now else None
 
 
-def hashed_key(prefix: str, value: str) -> str:
-    """Keys for e-mails and addresses are hashed: the table must not become a
-    list of every address anyone ever typed."""
-    return f"{prefix}:{hashlib.sha256(value.encode()).hexdigest()[:40]}"
-
-
 def _ensure(key: str) -> None:
     if not Throttle.objects.filter(key=key).exists():
         try:
@@ -89,11 +55,11 @@ def _state(row: Throttle, rule: Rule, now: datetime) -> State:
     return State(row.key, rule, failures, row.last_failure_at)
 
 
-def throttle_peek(key: str, rule: Rule) -> State:
+def throttle_peek(key: Key) -> State:
     """The state without a lock, for limits where a burst of a few concurrent
     attempts past the threshold is acceptable (per client address)."""
-    row = Throttle.objects.filter(key=key).first()
-    return _state(row, rule, timezone.now()) if row else State(key, rule, 0, None)
+    row = Throttle.objects.filter(key=key.key).first()
+    return _state(row, key.rule, timezone.now()) if row else State(key.key, key.rule, 0, None)
 
 
 def throttle_count(state: State) -> None:
@@ -111,14 +77,18 @@ def throttle_count(state: State) -> None:
     rows.update(failures=F("failures") + 1, last_failure_at=now)
 
 
-def throttle_lock(rules: dict[str, Rule]) -> dict[str, State]:
-    """Lock the rows of `rules`' keys (sorted, so two callers never deadlock) and
-    return their state. Call inside `transaction.atomic()`."""
-    for key in rules:
-        _ensure(key)
-    rows = Throttle.objects.select_for_update().filter(key__in=rules).order_by("key")
+def throttle_lock(*keys: Key) -> list[State]:
+    """Lock the rows of `keys` (in sorted order, so two callers never deadlock) and
+    return their states in the order given. Call inside `transaction.atomic()`."""
+    for key in keys:
+        _ensure(key.key)
+    wanted = [key.key for key in keys]
+    rows = {
+        row.key: row
+        for row in Throttle.objects.select_for_update().filter(key__in=wanted).order_by("key")
+    }
     now = timezone.now()
-    return {row.key: _state(row, rules[row.key], now) for row in rows}
+    return [_state(rows[key.key], key.rule, now) for key in keys]
 
 
 def throttle_fail(state: State) -> State:
@@ -129,5 +99,12 @@ def throttle_fail(state: State) -> State:
     return State(state.key, state.rule, failures, now)
 
 
-def throttle_clear(key: str) -> None:
-    Throttle.objects.filter(key=key).update(failures=0, last_failure_at=None)
+def throttle_clear(key: Key) -> None:
+    Throttle.objects.filter(key=key.key).update(failures=0, last_failure_at=None)
+
+
+def retry_message(retry_at: datetime) -> str:
+    """What a throttled user reads (C5): when to retry, as a time and a duration."""
+    seconds = max(1, int((retry_at - timezone.now()).total_seconds()))
+    when = timezone.localtime(retry_at).strftime("%H:%M:%S %Z")
+    return f"Too many attempts. Try again after {when} (in about {seconds} seconds)."

@@ -35,6 +35,9 @@ def test_a1_email_is_matched_case_insensitively(client, contact):
         "/portal/signin/", {"email": "  CAROL@Example.COM ", "password": PASSWORD}
     )
     assert response.status_code == 302
+    assert response["Location"] == "/portal/"
+    assert client.session["_auth_user_id"] == str(contact.pk)
+    assert b"My tickets" in client.get("/portal/").content
 
 
 def test_c8_a_failed_sign_in_is_recorded(client, contact):

@@ -8,7 +8,7 @@ from io import StringIO
 from django.core.management import call_command
 from django.utils import timezone
 
-from deskguard.twofactor.models import Throttle
+from deskguard.limits.models import Throttle
 
 
 def test_c5_purge_keeps_live_counters_and_second_factor_locks(db):

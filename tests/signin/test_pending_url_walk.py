@@ -9,7 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from deskguard.tickets.services import ticket_create
-from tests.twofactor.conftest import start_signin
+from tests.conftest import code_step
 
 # Pages an anonymous visitor may see; they hold no account data.
 PUBLIC = re.compile(
@@ -50,7 +50,7 @@ def test_c1_a_pending_session_reaches_nothing_protected(
     ticket_create(contact=contact, subject="Secret payroll ticket", body="salary data")
     user = request.getfixturevalue(portal_user)
     enroll(user)
-    start_signin(client, user)
+    code_step(client, user)
     for path in all_paths():
         if path.endswith("/signout/"):
             continue  # signing out would end the pending state the walk is testing

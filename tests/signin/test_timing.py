@@ -8,6 +8,7 @@ import pytest
 from deskguard.accounts.hashers import DeskguardArgon2Hasher
 from tests.conftest import PASSWORD
 
+pytestmark = pytest.mark.real_hasher
 VERIFIED: list[str] = []
 
 
@@ -21,7 +22,7 @@ class CountingHasher(DeskguardArgon2Hasher):
 
 @pytest.fixture
 def counted(settings):
-    settings.PASSWORD_HASHERS = ["tests.accounts.test_signin_timing.CountingHasher"]
+    settings.PASSWORD_HASHERS = ["tests.signin.test_timing.CountingHasher"]
     VERIFIED.clear()
     return VERIFIED
 

@@ -13,7 +13,8 @@ from django.core.management.base import BaseCommand
 from django.db.models import Q
 from django.utils import timezone
 
-from deskguard.twofactor.models import Throttle
+from deskguard.limits.models import Throttle
+from deskguard.limits.rules import KEPT_WHILE_FAILING
 
 
 class Command(BaseCommand):
@@ -21,8 +22,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         quiet_since = timezone.now() - timedelta(days=1)
-        idle = Q(failures=0) | (
-            Q(last_failure_at__lt=quiet_since) & ~Q(key__startswith="2fa-account:")
-        )
+        kept = Q()
+        for limit in KEPT_WHILE_FAILING:
+            kept |= Q(key__startswith=f"{limit.prefix}:")
+        idle = Q(failures=0) | (Q(last_failure_at__lt=quiet_since) & ~kept)
         deleted, _ = Throttle.objects.filter(idle).delete()
         self.stdout.write(f"Deleted {deleted} idle throttle row(s).")

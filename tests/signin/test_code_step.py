@@ -9,12 +9,12 @@ from django.core import mail
 
 from deskguard.audit.models import AuditEvent, Event
 from deskguard.twofactor.models import TOTPDevice
-from tests.twofactor.conftest import start_signin
+from tests.conftest import code_step
 
 
 def test_c1_a_correct_password_alone_does_not_sign_in_an_enrolled_account(client, agent, enroll):
     enroll(agent)
-    start_signin(client, agent)
+    code_step(client, agent)
     assert "_auth_user_id" not in client.session
     response = client.get("/agent/")
     assert response.status_code == 302
@@ -23,7 +23,7 @@ def test_c1_a_correct_password_alone_does_not_sign_in_an_enrolled_account(client
 
 def test_c1_c6_the_right_code_signs_in_and_changes_the_session_key(client, agent, enroll):
     enrollment = enroll(agent)
-    url = start_signin(client, agent)
+    url = code_step(client, agent)
     pending_key = client.session.session_key
     response = client.post(url, {"code": enrollment.code()})
     assert response.status_code == 302
@@ -36,7 +36,7 @@ def test_c1_c6_the_right_code_signs_in_and_changes_the_session_key(client, agent
 
 def test_c2_a_code_with_spaces_is_accepted(client, contact, enroll):
     enrollment = enroll(contact)
-    url = start_signin(client, contact)
+    url = code_step(client, contact)
     code = enrollment.code()
     response = client.post(url, {"code": f" {code[:3]} {code[3:]} "})
     assert response.status_code == 302
@@ -47,7 +47,7 @@ def test_c3_a_code_one_step_old_or_ahead_is_accepted_two_steps_is_not(client, ag
     enrollment = enroll(agent)
     now = time.time()
     with time_machine.travel(now, tick=False):
-        url = start_signin(client, agent)
+        url = code_step(client, agent)
         refused = client.post(url, {"code": enrollment.code(at=now, steps=-2)})
         assert refused.status_code == 400
         assert b"not correct" in refused.content
@@ -60,10 +60,10 @@ def test_c3_a_replayed_code_is_refused(client, make_user, agent, enroll):
     now = time.time()
     with time_machine.travel(now, tick=False):
         code = enrollment.code(at=now)
-        url = start_signin(client, agent)
+        url = code_step(client, agent)
         assert client.post(url, {"code": code}).status_code == 302
         client.post("/agent/signout/")
-        url = start_signin(client, agent)
+        url = code_step(client, agent)
         replay = client.post(url, {"code": code})
     assert replay.status_code == 400
     assert b"already used" in replay.content
@@ -75,11 +75,14 @@ def test_c3_an_older_code_is_refused_after_a_newer_one_was_used(client, agent, e
     enrollment = enroll(agent)
     now = time.time()
     with time_machine.travel(now, tick=False):
-        url = start_signin(client, agent)
+        url = code_step(client, agent)
         assert client.post(url, {"code": enrollment.code(at=now, steps=1)}).status_code == 302
         client.post("/agent/signout/")
-        url = start_signin(client, agent)
-        assert client.post(url, {"code": enrollment.code(at=now)}).status_code == 400
+        url = code_step(client, agent)
+        older = client.post(url, {"code": enrollment.code(at=now)})
+    assert older.status_code == 400
+    assert b"That code was already used" in older.content
+    assert "_auth_user_id" not in client.session
 
 
 def test_c4_a_recovery_code_works_once_ignoring_case_spaces_and_dashes(
@@ -88,7 +91,7 @@ def test_c4_a_recovery_code_works_once_ignoring_case_spaces_and_dashes(
     enrollment = enroll(contact)
     code = enrollment.codes[0]
     typed = " " + "-".join(code[i : i + 4] for i in range(0, 16, 4)).upper() + " "
-    url = start_signin(client, contact)
+    url = code_step(client, contact)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {"code": typed})
     assert response.status_code == 302
@@ -97,7 +100,7 @@ def test_c4_a_recovery_code_works_once_ignoring_case_spaces_and_dashes(
     page = client.get(response["Location"])
     assert b"9 remain" in page.content
     client.post("/portal/signout/")
-    url = start_signin(client, contact)
+    url = code_step(client, contact)
     again = client.post(url, {"code": code})
     assert again.status_code == 400
     assert AuditEvent.objects.filter(event=Event.RECOVERY_USED).count() == 1
@@ -108,7 +111,7 @@ def test_c6_the_pending_state_expires_after_five_minutes(client, agent, enroll):
     enrollment = enroll(agent)
     start = time.time()
     with time_machine.travel(start, tick=False) as traveller:
-        url = start_signin(client, agent)
+        url = code_step(client, agent)
         traveller.shift(301)
         response = client.post(url, {"code": enrollment.code()})
     assert response.status_code == 302
@@ -118,7 +121,7 @@ def test_c6_the_pending_state_expires_after_five_minutes(client, agent, enroll):
 
 def test_c6_a_pending_state_of_one_portal_does_not_work_in_the_other(client, contact, enroll):
     enrollment = enroll(contact)
-    start_signin(client, contact)
+    code_step(client, contact)
     response = client.post("/agent/signin/verify/", {"code": enrollment.code()})
     assert response.status_code == 302
     assert response["Location"] == "/agent/signin/"
@@ -140,7 +143,7 @@ def test_c5_five_wrong_codes_delay_the_next_attempt_even_with_the_right_code(
     enrollment = enroll(agent)
     start = time.time()
     with time_machine.travel(start, tick=False) as traveller:
-        url = start_signin(client, agent)
+        url = code_step(client, agent)
         with django_capture_on_commit_callbacks(execute=True):
             for _ in range(5):
                 assert client.post(url, {"code": "000000"}).status_code == 400
@@ -149,5 +152,5 @@ def test_c5_five_wrong_codes_delay_the_next_attempt_even_with_the_right_code(
         assert b"Try again after" in blocked.content
         assert any("wrong sign-in codes" in m.subject.lower() for m in mail.outbox)
         traveller.shift(31)
-        url = start_signin(client, agent)
+        url = code_step(client, agent)
         assert client.post(url, {"code": enrollment.code()}).status_code == 302
