@@ -28,7 +28,7 @@ $(STAMP): requirements-dev.lock pyproject.toml
 # same pins) from pyproject.toml: PyPI only (uv reads no pip.conf; --no-config skips
 # uv.toml), every platform, Python 3.11, with hashes. Pins already in the lock files stay
 # unless pyproject.toml needs otherwise; `make lock LOCK_ARGS=--upgrade` moves them all.
-# The ruff rev in .pre-commit-config.yaml follows the ruff pin.
+# The ruff in .pre-commit-config.yaml follows the ruff pin.
 UV_COMPILE = $(BIN)/uv pip compile --quiet --no-config --index-url https://pypi.org/simple \
 	--universal --python-version 3.11 --generate-hashes --custom-compile-command 'make lock' $(LOCK_ARGS)
 lock:
@@ -36,7 +36,7 @@ lock:
 	test "$$($(BIN)/uv --version 2>/dev/null | cut -d' ' -f2)" = $(UV_VERSION) || $(BIN)/pip install --quiet uv==$(UV_VERSION)
 	$(UV_COMPILE) --extra dev pyproject.toml -o requirements-dev.lock
 	$(UV_COMPILE) -c requirements-dev.lock pyproject.toml -o requirements.lock
-	sed -i "s/^\(    rev: v\)[0-9.]*\(  # ruff\)/\1$$(sed -n 's/^ruff==\([0-9.]*\).*/\1/p' requirements-dev.lock)\2/" .pre-commit-config.yaml
+	sed -i "s/ruff==[0-9.]*\]  # ruff/ruff==$$(sed -n 's/^ruff==\([0-9.]*\).*/\1/p' requirements-dev.lock)]  # ruff/" .pre-commit-config.yaml
 
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput

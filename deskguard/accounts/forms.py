@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
@@ -35,6 +35,15 @@ class PortalPasswordResetForm(PasswordResetForm):
         return User.objects.filter(email=normalize_email(email), kind=self.kind, is_active=True)
 
 
+if TYPE_CHECKING:
+    # Generic in django-stubs only; at run time Django's classes take no parameters.
+    _SetPasswordForm = SetPasswordForm[User]
+    _ModelForm = forms.ModelForm[User]
+else:
+    _SetPasswordForm = SetPasswordForm
+    _ModelForm = forms.ModelForm
+
+
 def _bound_passwords(form: forms.Form) -> None:
     for name in ("old_password", "new_password1", "new_password2"):
         if name in form.fields:
@@ -44,7 +53,7 @@ def _bound_passwords(form: forms.Form) -> None:
             field.validators.append(MaxLengthValidator(PASSWORD_MAX))
 
 
-class BoundedSetPasswordForm(SetPasswordForm):
+class BoundedSetPasswordForm(_SetPasswordForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _bound_passwords(self)
@@ -56,7 +65,7 @@ class BoundedPasswordChangeForm(PasswordChangeForm):
         _bound_passwords(self)
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(_ModelForm):
     class Meta:
         model = User
         fields = ["name"]

@@ -6,13 +6,14 @@ portal (and so which kind of account) a request is for.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.views.generic import FormView
 
 from deskguard.audit.models import Event
 from deskguard.audit.services import audit_record
@@ -24,29 +25,38 @@ from .models import User
 from .portal import Portal, current_portal
 from .reset import password_reset_quota
 
+if TYPE_CHECKING:
+    # What the mixin is combined with, so its super() calls type-check.
+    _ViewBase = FormView[Any]
+else:
+    _ViewBase = object
 
-class PortalMixin:
-    request: HttpRequest
+
+class PortalMixin(_ViewBase):
+    """Django's auth views in a portal's namespace, templates and look."""
+
+    template_stem: str
+    success_name: str = ""
 
     @property
     def portal(self) -> Portal:
         return current_portal(self.request)
 
     def get_template_names(self) -> list[str]:
-        return [f"accounts/{self.template_stem}.html"]  # type: ignore[attr-defined]
+        return [f"accounts/{self.template_stem}.html"]
 
     def get_success_url(self) -> str:
-        return reverse(self.portal.url(self.success_name))  # type: ignore[attr-defined]
+        return reverse(self.portal.url(self.success_name))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context = super().get_context_data(**kwargs)
         context["portal"] = self.portal
         return dict(context)
 
     def form_invalid(self, form: Any) -> HttpResponse:
         # Django's FormView answers a refused form with 200; say 400 like every
         # other form here, so clients and monitoring see the refusal.
-        response = super().form_invalid(form)  # type: ignore[misc]
+        response = super().form_invalid(form)
         response.status_code = 400
         return response
 

@@ -8,6 +8,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from deskguard.httputil import AuthenticatedHttpRequest
 from deskguard.portals.access import admin_required
 
 from .export import FORMATS, compact_json, export_response
@@ -21,7 +22,7 @@ PER_PAGE = 50
 
 @admin_required
 @require_safe
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return _invalid(request, form)
@@ -34,7 +35,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_safe
-def audit_export(request: HttpRequest) -> HttpResponseBase:
+def audit_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     export_format = FORMATS.get(request.GET.get("format", ""))
     if export_format is None:
         return HttpResponseBadRequest(
@@ -52,7 +53,7 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
     return export_response(audit_events_filtered(**form.cleaned_data), export_format)
 
 
-def _invalid(request: HttpRequest, form: AuditFilterForm) -> HttpResponse:
+def _invalid(request: AuthenticatedHttpRequest, form: AuditFilterForm) -> HttpResponse:
     # Show the errors and no rows: a half-applied filter would show the wrong set.
     return _page(request, form, page=None, rows=[], status=400)
 

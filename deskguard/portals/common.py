@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from deskguard.accounts.forms import BoundedPasswordChangeForm, ProfileForm
-from deskguard.accounts.models import User
 from deskguard.accounts.portal import Portal
 from deskguard.audit.models import Event
 from deskguard.audit.services import audit_record
-from deskguard.httputil import form_data
+from deskguard.httputil import AuthenticatedHttpRequest, form_data
 
 
-def profile_page(request: HttpRequest, portal: Portal) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def profile_page(request: AuthenticatedHttpRequest, portal: Portal) -> HttpResponse:
+    user = request.user
     form = ProfileForm(form_data(request), instance=user)
     if request.method == "POST":
         if form.is_valid():
@@ -31,8 +30,8 @@ def profile_page(request: HttpRequest, portal: Portal) -> HttpResponse:
     )
 
 
-def password_page(request: HttpRequest, portal: Portal) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def password_page(request: AuthenticatedHttpRequest, portal: Portal) -> HttpResponse:
+    user = request.user
     form = BoundedPasswordChangeForm(user, form_data(request))
     if request.method == "POST" and form.is_valid():
         form.save()

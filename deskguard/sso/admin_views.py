@@ -8,8 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from deskguard.accounts.models import User
-from deskguard.httputil import form_data
+from deskguard.httputil import AuthenticatedHttpRequest, form_data
 from deskguard.portals.access import admin_required
 
 from . import services
@@ -21,7 +20,7 @@ TAB = "sso"
 
 
 @admin_required
-def provider_list(request: HttpRequest) -> HttpResponse:
+def provider_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     providers = [(p, callback_url(p)) for p in SSOProvider.objects.all()]
     return render(request, "sso/admin/list.html", {"providers": providers, "tab": TAB})
 
@@ -29,13 +28,13 @@ def provider_list(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("client_secret")
 @admin_required
 @require_http_methods(["GET", "POST"])
-def provider_new(request: HttpRequest) -> HttpResponse:
+def provider_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProviderForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         provider = services.sso_provider_create(
             settings=form.provider_settings(),
             client_secret=form.new_client_secret() or "",
-            by=_admin(request),
+            by=request.user,
         )
         messages.success(request, f"{provider.name} is added. Register its callback URL below.")
         return redirect("agent:admin-sso")
@@ -45,7 +44,7 @@ def provider_new(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("client_secret")
 @admin_required
 @require_http_methods(["GET", "POST"])
-def provider_edit(request: HttpRequest, provider_id: int) -> HttpResponse:
+def provider_edit(request: AuthenticatedHttpRequest, provider_id: int) -> HttpResponse:
     provider = get_object_or_404(SSOProvider, pk=provider_id)
     form = ProviderForm(form_data(request), instance=provider)
     if request.method == "POST" and form.is_valid():
@@ -53,7 +52,7 @@ def provider_edit(request: HttpRequest, provider_id: int) -> HttpResponse:
             provider=provider,
             settings=form.provider_settings(),
             client_secret=form.new_client_secret(),
-            by=_admin(request),
+            by=request.user,
         )
         messages.success(request, f"{provider.name} is saved.")
         return redirect("agent:admin-sso")
@@ -62,18 +61,13 @@ def provider_edit(request: HttpRequest, provider_id: int) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def provider_delete(request: HttpRequest, provider_id: int) -> HttpResponse:
+def provider_delete(request: AuthenticatedHttpRequest, provider_id: int) -> HttpResponse:
     provider = get_object_or_404(SSOProvider, pk=provider_id)
     if request.method == "POST":
-        services.sso_provider_delete(provider=provider, by=_admin(request))
+        services.sso_provider_delete(provider=provider, by=request.user)
         messages.success(request, f"{provider.name} is removed.")
         return redirect("agent:admin-sso")
     return render(request, "sso/admin/delete.html", {"provider": provider, "tab": TAB})
-
-
-def _admin(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # guaranteed by admin_required
-    return request.user
 
 
 def _form_page(

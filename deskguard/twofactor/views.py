@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -50,7 +50,7 @@ def security_view(view: View) -> View:
         portal = current_portal(request)
         if (refusal := portal_refusal(request, portal)) is not None:
             return refusal
-        user: User = request.user  # type: ignore[assignment]  # checked just above
+        user = cast(User, request.user)  # portal_refusal returned None: signed in
         if not twofactor_allowed(user, policy_current(request)):
             raise Http404("Two-factor authentication is not available.")
         return view(request, portal, user, *args, **kwargs)

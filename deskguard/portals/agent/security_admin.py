@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from deskguard.accounts.models import Kind, User
-from deskguard.httputil import form_data
+from deskguard.httputil import AuthenticatedHttpRequest, form_data
 from deskguard.portals.access import admin_required
 from deskguard.twofactor import admin_flows
 from deskguard.twofactor.policy import policy_current, twofactor_active
@@ -55,9 +55,9 @@ POLICY_PAGES: dict[str, tuple[type[forms.Form], str, str]] = {
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def policy_page(request: HttpRequest, page: str) -> HttpResponse:
+def policy_page(request: AuthenticatedHttpRequest, page: str) -> HttpResponse:
     form_class, area, tab = POLICY_PAGES[page]
-    admin: User = request.user  # type: ignore[assignment]  # admin_required
+    admin = request.user
     policy = policy_current(request)
     initial = {name: getattr(policy, name) for name in form_class.base_fields}
     form = form_class(form_data(request), initial=initial)
@@ -111,7 +111,9 @@ ACTIONS = {
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def account_action(request: HttpRequest, kind: Kind, user_id: int, action: str) -> HttpResponse:
+def account_action(
+    request: AuthenticatedHttpRequest, kind: Kind, user_id: int, action: str
+) -> HttpResponse:
     """D3/D4 with a confirmation step. The account is looked up within the list it was
     reached from, so an agent cannot be targeted from the contacts list or the reverse."""
     target = get_object_or_404(User, pk=user_id, kind=kind)

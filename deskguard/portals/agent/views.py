@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -14,7 +14,7 @@ from deskguard.accounts.forms import AccountCreateForm
 from deskguard.accounts.models import Kind, User
 from deskguard.accounts.portal import Portal
 from deskguard.accounts.services import user_create, user_deactivate
-from deskguard.httputil import form_data
+from deskguard.httputil import AuthenticatedHttpRequest, form_data
 from deskguard.portals import common
 from deskguard.portals.access import admin_required, agent_required
 from deskguard.tickets.forms import ReplyForm, StatusForm
@@ -28,8 +28,8 @@ PORTAL = Portal.AGENT
 
 
 @agent_required
-def home(request: HttpRequest) -> HttpResponse:
-    tickets = tickets_visible_to(request.user)  # type: ignore[arg-type]
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    tickets = tickets_visible_to(request.user)
     status = request.GET.get("status", "")
     if status in Status.values:
         tickets = tickets.filter(status=status)
@@ -47,8 +47,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 @require_http_methods(["GET", "POST"])
-def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def ticket_detail(request: AuthenticatedHttpRequest, ticket_id: int) -> HttpResponse:
+    user = request.user
     ticket = ticket_get_for(user, ticket_id)
     reply_form = ReplyForm(request.POST if "body" in request.POST else None)
     status_form = StatusForm(
@@ -80,18 +80,18 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @agent_required
 @require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     return common.profile_page(request, PORTAL)
 
 
 @agent_required
 @require_http_methods(["GET", "POST"])
-def password(request: HttpRequest) -> HttpResponse:
+def password(request: AuthenticatedHttpRequest) -> HttpResponse:
     return common.password_page(request, PORTAL)
 
 
 @admin_required
-def admin_home(request: HttpRequest) -> HttpResponse:
+def admin_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The adoption overview: who has 2FA, before enforcement is switched on."""
     return render(
         request,
@@ -105,7 +105,7 @@ def admin_home(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
-def admin_accounts(request: HttpRequest, kind: str) -> HttpResponse:
+def admin_accounts(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
     accounts = User.objects.filter(kind=kind).order_by("email").annotate(has_2fa=has_2fa())
     # PostgreSQL cannot compare text holding NUL (DataError, a 500): drop it.
     query = request.GET.get("q", "")[:254].replace("\x00", "")
@@ -132,7 +132,7 @@ def admin_accounts(request: HttpRequest, kind: str) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def admin_account_new(request: HttpRequest) -> HttpResponse:
+def admin_account_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AccountCreateForm(form_data(request), initial={"kind": request.GET.get("kind")})
     if request.method == "POST" and form.is_valid():
         user = user_create(
@@ -140,7 +140,7 @@ def admin_account_new(request: HttpRequest) -> HttpResponse:
             kind=Kind(form.cleaned_data["kind"]),
             name=form.cleaned_data["name"],
             is_admin=form.cleaned_data["is_admin"],
-            created_by=request.user,  # type: ignore[arg-type]
+            created_by=request.user,
         )
         messages.success(request, f"{user.email} is invited by e-mail.")
         return redirect("agent:admin-agents" if user.is_agent else "agent:admin-contacts")
@@ -154,11 +154,11 @@ def admin_account_new(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_POST
-def admin_account_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+def admin_account_deactivate(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
     user = get_object_or_404(User, pk=user_id)
     if user.pk == request.user.pk:
         messages.error(request, "You cannot deactivate your own account.")
     else:
-        user_deactivate(user=user, by=request.user)  # type: ignore[arg-type]
+        user_deactivate(user=user, by=request.user)
         messages.success(request, f"{user.email} is deactivated.")
     return redirect("agent:admin-agents" if user.is_agent else "agent:admin-contacts")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from deskguard.accounts.models import User
 from deskguard.accounts.portal import Portal
-from deskguard.httputil import form_data
+from deskguard.httputil import AuthenticatedHttpRequest, form_data
 from deskguard.portals import common
 from deskguard.portals.access import contact_required
 from deskguard.tickets.forms import ReplyForm, TicketForm
@@ -21,18 +20,18 @@ PORTAL = Portal.CUSTOMER
 
 
 @contact_required
-def home(request: HttpRequest) -> HttpResponse:
-    page = Paginator(tickets_visible_to(request.user), 25).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    page = Paginator(tickets_visible_to(request.user), 25).get_page(request.GET.get("page"))
     return render(request, "customer/home.html", {"page": page})
 
 
 @contact_required
 @require_http_methods(["GET", "POST"])
-def ticket_new(request: HttpRequest) -> HttpResponse:
+def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TicketForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         ticket = ticket_create(
-            contact=request.user,  # type: ignore[arg-type]
+            contact=request.user,
             subject=form.cleaned_data["subject"],
             body=form.cleaned_data["body"],
         )
@@ -45,8 +44,8 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
 
 @contact_required
 @require_http_methods(["GET", "POST"])
-def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def ticket_detail(request: AuthenticatedHttpRequest, ticket_id: int) -> HttpResponse:
+    user = request.user
     ticket = ticket_get_for(user, ticket_id)
     form = ReplyForm(form_data(request))
     if request.method == "POST" and form.is_valid():
@@ -67,11 +66,11 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @contact_required
 @require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     return common.profile_page(request, PORTAL)
 
 
 @contact_required
 @require_http_methods(["GET", "POST"])
-def password(request: HttpRequest) -> HttpResponse:
+def password(request: AuthenticatedHttpRequest) -> HttpResponse:
     return common.password_page(request, PORTAL)
