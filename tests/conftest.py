@@ -175,3 +175,9 @@ def mailed_links(mailoutbox) -> Callable[[str], list[str]]:
         return found
 
     return links
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests first: each takes seconds, so started first on both xdist workers
+    they run beside the short tests instead of finishing alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)

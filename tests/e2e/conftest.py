@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -99,6 +100,25 @@ def page(browser, live_server, transactional_db, browser_log) -> Iterator[Page]:
     context.close()
     assert browser_log.visited, "the test visited no page"
     assert browser_log.problems == [], "\n".join(browser_log.problems)
+
+
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def shoot(page: Page, name: str, *, phone: bool = False) -> None:
+    """Desktop shot; with phone=True also a narrow one, for the pages people open
+    on the same phone as their authenticator app."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_load_state("load")
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    if phone:
+        page.set_viewport_size(PHONE)
+        page.screenshot(path=str(SHOTS / f"{name}-phone.png"), full_page=True)
+        page.set_viewport_size(DESKTOP)
 
 
 def browser_signin(page: Page, user: User, *, password: str = PASSWORD) -> None:
