@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 # Links in mail and the printed portal addresses follow the port `make run` serves.
 export DESKGUARD_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test test-fast lint format bench clean browser lock
+.PHONY: run test test-fast lint format bench bench-mail clean browser lock
 
 # Every dependency comes pinned and hash-checked from requirements-dev.lock (`make lock`
 # writes it from pyproject.toml); the project itself is then added without resolving
@@ -38,10 +38,13 @@ lock:
 	$(UV_COMPILE) -c requirements-dev.lock pyproject.toml -o requirements.lock
 	sed -i "s/ruff==[0-9.]*\]  # ruff/ruff==$$(sed -n 's/^ruff==\([0-9.]*\).*/\1/p' requirements-dev.lock)]  # ruff/" .pre-commit-config.yaml
 
+# The mail worker runs beside gunicorn; Ctrl-C (or either one exiting) stops both.
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py seed_demo
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/python manage.py db_worker --queue-name '*' --interval 1 --no-reload & \
 	$(BIN)/gunicorn deskguard.wsgi --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile -
 
 # Browser tests need Debian's Chromium (/usr/bin/chromium); see .ci/run.
@@ -59,6 +62,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/signin_bench.py
+
+bench-mail: $(STAMP)
+	$(BIN)/python bench/mail_bench.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -91,6 +91,9 @@ INSTALLED_APPS = [
     "deskguard.accounts",
     "deskguard.twofactor",
     "deskguard.limits",
+    "deskguard.outbox",
+    "django_tasks",
+    "django_tasks_db",
     "deskguard.audit",
     "deskguard.tickets",
     "deskguard.sso",
@@ -197,22 +200,50 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = LOCAL
 
-# G3: SMTP when EMAIL_HOST is set; otherwise mail goes to var/mail/ and the console.
+# G3/H5: SMTP when EMAIL_HOST is set (or any backend named by EMAIL_BACKEND). Locally,
+# without one, mail goes to files in var/mail/ (0600) and a one-line note on the
+# console. Production refuses to start without a transport: a security notice that
+# goes nowhere is worse than a server that does not start.
 EMAIL_HOST = env("EMAIL_HOST")
+EMAIL_BACKEND = env("EMAIL_BACKEND")
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_BACKEND = EMAIL_BACKEND or "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_PORT = int(env("EMAIL_PORT", "587"))
     EMAIL_HOST_USER = env("EMAIL_HOST_USER")
     EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
     EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-    EMAIL_TIMEOUT = 10
-else:
-    EMAIL_BACKEND = "deskguard.mail.FolderAndConsoleBackend"
-    EMAIL_FILE_PATH = env("DESKGUARD_MAIL_DIR", str(VAR_DIR / "mail"))
+elif not EMAIL_BACKEND:
+    if not LOCAL:
+        raise ImproperlyConfigured(
+            "Production needs a mail transport: set EMAIL_HOST (SMTP) or EMAIL_BACKEND."
+        )
+    EMAIL_BACKEND = "deskguard.outbox.backends.LocalFolderBackend"
+# Backends that print bodies (recovery codes, one-time links) or drop them.
+_UNSAFE_MAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+}
+if not LOCAL and EMAIL_BACKEND in _UNSAFE_MAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND={EMAIL_BACKEND} prints or drops mail; production needs a real transport."
+    )
+# Seconds the worker waits on the mail server; a hung server costs one worker this long.
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "10"))
+EMAIL_FILE_PATH = env("DESKGUARD_MAIL_DIR", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <no-reply@deskguard.local>")
 
 LOGIN_URL = "customer:signin"
+
+# Background work (mail delivery, H1) through Django's task API on the database backend:
+# `manage.py db_worker --queue-name '*'` runs it; any number of workers share the queue.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "mail"],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.core.mail import EmailMessage
 from django.http import HttpResponse
 from django.test import Client
 
@@ -19,6 +20,9 @@ from deskguard.tickets.models import Ticket
 from deskguard.tickets.services import ticket_create
 from deskguard.twofactor import services, totp
 from deskguard.twofactor.models import TOTPDevice
+from tests.tasks import run_queued_tasks
+
+pytest_plugins = ["tests.smtp_server"]
 
 PASSWORD = "correct horse battery staple"
 PRODUCTION_HASHER = "deskguard.accounts.hashers.DeskguardArgon2Hasher"
@@ -164,12 +168,24 @@ def other_client() -> Client:
 
 
 @pytest.fixture
-def mailed_links(mailoutbox) -> Callable[[str], list[str]]:
-    """The http(s) links in the mails sent to `address`, oldest first."""
+def deliver(mailoutbox) -> Callable[[], list[EmailMessage]]:
+    """Run the mail worker over the queue, as `manage.py db_worker` would, and return
+    every message delivered so far (Django's test outbox)."""
+
+    def run() -> list[EmailMessage]:
+        run_queued_tasks()
+        return mailoutbox
+
+    return run
+
+
+@pytest.fixture
+def mailed_links(deliver) -> Callable[[str], list[str]]:
+    """The http(s) links in the mails delivered to `address`, oldest first."""
 
     def links(address: str) -> list[str]:
         found: list[str] = []
-        for message in mailoutbox:
+        for message in deliver():
             if address in message.to:
                 found += re.findall(r"https?://[^\s\"<>]+", message.body)
         return found

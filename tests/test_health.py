@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+import time_machine
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+
+from deskguard.accounts.models import Kind
+from deskguard.accounts.services import user_create
+
+EMPTY_QUEUE = {"waiting": 0, "oldest_waiting_seconds": None}
 
 
 def test_g4_healthz_answers_200_when_the_database_answers(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "mail_queue": EMPTY_QUEUE}
     assert "no-cache" in response["Cache-Control"]
+
+
+def test_g4_h4_healthz_tells_how_many_mails_wait_and_since_when(client, admin, deliver):
+    """Monitoring alerts on the age of the oldest waiting message; a waiting queue does
+    not take the site out of the load balancer."""
+    start = time.time()
+    with time_machine.travel(start, tick=False) as traveller:
+        user_create(email="first@example.com", kind=Kind.CONTACT, created_by=admin)
+        traveller.shift(30)
+        user_create(email="second@example.com", kind=Kind.CONTACT, created_by=admin)
+        traveller.shift(60)
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "mail_queue": {"waiting": 2, "oldest_waiting_seconds": 90},
+    }
+    assert len(deliver()) == 2
+    assert client.get("/healthz").json()["mail_queue"] == EMPTY_QUEUE
 
 
 def test_g4_healthz_needs_no_sign_in_and_sets_no_cookie(client, db):

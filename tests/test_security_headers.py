@@ -120,6 +120,8 @@ def test_f4_outside_local_mode_cookies_are_secure_httponly_and_host_prefixed(tmp
         TOTP_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         RECOVERY_CODE_HMAC_KEY="r" * 32,
         ALLOWED_HOSTS="help.example.com",
+        # H5: production starts only with a mail transport.
+        EMAIL_HOST="smtp.example.com",
     )
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout.strip().splitlines()[-1])

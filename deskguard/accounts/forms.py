@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.core.validators import MaxLengthValidator
 
 from .models import Kind, User, normalize_email
 
 # Long enough for any passphrase, short enough that hashing it is not a DoS.
 PASSWORD_MAX = 1024
-
-
-class PortalPasswordResetForm(PasswordResetForm):
-    """Sends the link only to an active account of this portal; the page answers
-    the same whatever the address (F3)."""
-
-    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.kind = kind
-        self.outgoing: list[Callable[[], None]] = []
-
-    def send_mail(self, *args: Any, **kwargs: Any) -> None:
-        """Queue instead of send: the view sends after the response (F3)."""
-        self.outgoing.append(partial(super().send_mail, *args, **kwargs))
-
-    def get_users(self, email: str) -> Any:
-        # Invited accounts without a password yet may use it too: it is the
-        # same proof of mailbox ownership as the invitation itself.
-        return User.objects.filter(email=normalize_email(email), kind=self.kind, is_active=True)
 
 
 if TYPE_CHECKING:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -16,12 +15,11 @@ from django.urls import reverse
 from django.views.generic import FormView
 
 from deskguard.audit.models import Event
-from deskguard.audit.services import audit_record
+from deskguard.events import security_event
 from deskguard.limits.throttle import retry_message
-from deskguard.mailer import after_response
 
-from .forms import BoundedSetPasswordForm, PortalPasswordResetForm
-from .models import User
+from .forms import BoundedSetPasswordForm
+from .models import User, normalize_email
 from .portal import Portal, current_portal
 from .reset import password_reset_quota
 
@@ -64,38 +62,23 @@ class PortalMixin(_ViewBase):
 class PasswordResetView(PortalMixin, auth_views.PasswordResetView):
     template_stem = "password_reset"
     success_name = "password-reset-done"
-    email_template_name = "mail/password_reset.txt"
-    html_email_template_name = "mail/password_reset.html"
-    subject_template_name = "mail/password_reset_subject.txt"
-
-    def get_form_kwargs(self) -> dict[str, Any]:
-        return {**super().get_form_kwargs(), "kind": self.portal.kind}
-
-    def get_form_class(self) -> type[PortalPasswordResetForm]:
-        return PortalPasswordResetForm
 
     def form_valid(self, form: Any) -> HttpResponse:
+        """A3/F3: the same answer whatever the address. The link goes out with the mail
+        worker, which alone looks up the account: the request does the same work for
+        every address and never waits on the mail server."""
         email = form.cleaned_data["email"]
         quota = password_reset_quota(self.request, email=email)
         if quota.retry_at is not None:
             form.add_error(None, retry_message(quota.retry_at))
             return self.render_to_response(self.get_context_data(form=form), status=429)
-        audit_record(
+        security_event(
             event=Event.PASSWORD_RESET_REQUESTED,
             request=self.request,
-            subject_label=str(email)[:254],
+            subject_label=normalize_email(str(email))[:254],
             detail={"portal": self.portal.value, "mailed": quota.send},
         )
-        if not quota.send:
-            return redirect(self.get_success_url())  # the same answer, no more mail
-        self.extra_email_context = {
-            "base_url": settings.BASE_URL,
-            "site_name": settings.SITE_NAME,
-            "confirm_url_name": self.portal.url("password-reset-confirm"),
-        }
-        response = super().form_valid(form)
-        after_response(response, form.outgoing)
-        return response
+        return redirect(self.get_success_url())
 
 
 class PasswordResetDoneView(PortalMixin, auth_views.PasswordResetDoneView):
@@ -121,7 +104,7 @@ class PasswordResetConfirmView(PortalMixin, auth_views.PasswordResetConfirmView)
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        audit_record(event=Event.PASSWORD_RESET, request=self.request, subject=form.user)
+        security_event(event=Event.PASSWORD_RESET, request=self.request, subject=form.user)
         return response
 
 

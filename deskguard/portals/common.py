@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from deskguard.accounts.forms import BoundedPasswordChangeForm, ProfileForm
 from deskguard.accounts.portal import Portal
 from deskguard.audit.models import Event
-from deskguard.audit.services import audit_record
+from deskguard.events import security_event
 from deskguard.httputil import AuthenticatedHttpRequest, form_data
 
 
@@ -37,7 +37,7 @@ def password_page(request: AuthenticatedHttpRequest, portal: Portal) -> HttpResp
         form.save()
         # Keep this session; other sessions of the account end with the old hash.
         update_session_auth_hash(request, user)
-        audit_record(event=Event.PASSWORD_CHANGED, request=request, subject=user)
+        security_event(event=Event.PASSWORD_CHANGED, request=request, subject=user)
         messages.success(request, "Your password is changed.")
         return redirect(portal.url("profile"))
     return render(

@@ -15,7 +15,7 @@ from deskguard.accounts.models import User, normalize_email
 from deskguard.accounts.passwords import password_matches
 from deskguard.accounts.portal import Portal
 from deskguard.audit.models import Event
-from deskguard.audit.services import audit_record
+from deskguard.events import security_event
 from deskguard.limits.rules import PASSWORD_ACCOUNT, PASSWORD_ADDRESS
 from deskguard.limits.throttle import (
     throttle_clear,
@@ -61,7 +61,7 @@ def signin_with_password(
         now = timezone.now()
         retry_at = max((t for s in (account, address) if (t := s.blocked_until(now))), default=None)
         if retry_at is not None:
-            audit_record(
+            security_event(
                 event=Event.SIGNIN_THROTTLED,
                 request=request,
                 subject=user,
@@ -74,7 +74,7 @@ def signin_with_password(
         if user is None or not matched or not user.is_active or user.kind != portal.kind:
             throttle_fail(account)
             throttle_count(address)
-            audit_record(
+            security_event(
                 event=Event.SIGNIN_FAILED,
                 request=request,
                 subject=user,

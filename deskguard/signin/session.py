@@ -7,7 +7,7 @@ from django.http import HttpRequest
 
 from deskguard.accounts.models import User
 from deskguard.audit.models import Event
-from deskguard.audit.services import audit_record
+from deskguard.events import security_event
 
 from .pending import pending_clear
 
@@ -20,7 +20,7 @@ def session_login(request: HttpRequest, *, user: User, method: str) -> None:
     pending_clear(request)
     login(request, user, backend=BACKEND)
     request.session[METHOD_SESSION_KEY] = method
-    audit_record(event=Event.SIGNIN_SUCCEEDED, request=request, subject=user, method=method)
+    security_event(event=Event.SIGNIN_SUCCEEDED, request=request, subject=user, method=method)
 
 
 def session_method(request: HttpRequest) -> str:
@@ -35,5 +35,5 @@ def is_password_login(method: str) -> bool:
 
 def session_logout(request: HttpRequest) -> None:
     if request.user.is_authenticated:
-        audit_record(event=Event.SIGNOUT, request=request, subject=request.user)
+        security_event(event=Event.SIGNOUT, request=request, subject=request.user)
     logout(request)

@@ -23,7 +23,7 @@ from django.urls import reverse
 from deskguard.accounts.models import Kind, User, normalize_email
 from deskguard.accounts.portal import Portal
 from deskguard.audit.models import Event
-from deskguard.audit.services import audit_record
+from deskguard.events import security_event
 from deskguard.sessionvalues import is_fresh
 from deskguard.signin.session import session_login
 from deskguard.twofactor.policy import policy_current
@@ -167,7 +167,7 @@ def contact_create_from_sso(*, email: str, name: str, provider: SSOProvider) -> 
     try:
         with transaction.atomic():
             user = User.objects.create_user(email, None, kind=Kind.CONTACT, name=name)
-            audit_record(
+            security_event(
                 event=Event.ACCOUNT_CREATED,
                 subject=user,
                 actor_label=provider.method,
@@ -213,7 +213,7 @@ def sso_fail(
     detail = {"reason": error.reason.value, "portal": portal.value, "provider": provider.slug}
     if error.error:
         detail["error"] = error.error
-    audit_record(
+    security_event(
         event=Event.SSO_FAILED,
         request=request,
         subject=refused_account.user if refused_account else None,

@@ -10,8 +10,8 @@ from django.db.models import QuerySet
 from deskguard.accounts.models import User
 from deskguard.accounts.portal import Portal
 from deskguard.audit.models import Event
-from deskguard.audit.services import audit_record
 from deskguard.crypto import secret_rotate
+from deskguard.events import security_event
 
 from .models import ProviderPortals, SSOProvider
 
@@ -40,7 +40,7 @@ def sso_providers_for_portal(*, portal: Portal) -> QuerySet[SSOProvider]:
 
 
 def _record(*, provider: SSOProvider, action: str, by: User, changed: list[str]) -> None:
-    audit_record(
+    security_event(
         event=Event.SSO_PROVIDER_CHANGED,
         actor=by,
         detail={"action": action, "provider": provider.slug, "changed": changed},

@@ -11,10 +11,11 @@ from django.http import HttpRequest
 
 from deskguard.accounts.models import Kind, User
 from deskguard.audit.models import Event
-from deskguard.audit.services import COMMAND_LINE, audit_record
+from deskguard.audit.services import COMMAND_LINE
+from deskguard.events import security_event
 from deskguard.limits.throttle import throttle_clear
 
-from . import notify, services
+from . import services
 from .models import SecurityPolicy
 from .policy import has_2fa, policy_current, twofactor_active, twofactor_enforced
 
@@ -50,7 +51,7 @@ def policy_update(request: HttpRequest, *, admin: User, changes: dict[str, bool]
         setattr(policy, name, new)
     if diff:
         policy.save()
-        audit_record(
+        security_event(
             event=Event.POLICY_CHANGED, request=request, actor=admin, detail={"changes": diff}
         )
     return list(diff)
@@ -80,8 +81,7 @@ def admin_twofactor_disable(request: HttpRequest, *, admin: User, target: User) 
         target.sessions_revoke()
         if request.user.pk == target.pk:
             update_session_auth_hash(request, target)  # keep the administrator's own session
-        audit_record(event=Event.ADMIN_DISABLED, request=request, actor=admin, subject=target)
-        notify.notify_disabled(user=target, request=request, by_admin=admin)
+        security_event(event=Event.ADMIN_DISABLED, request=request, actor=admin, subject=target)
 
 
 def resend_refusal(*, admin: User, target: User) -> str | None:
@@ -95,15 +95,14 @@ def resend_refusal(*, admin: User, target: User) -> str | None:
 
 
 def admin_recovery_resend(request: HttpRequest, *, admin: User, target: User) -> None:
-    """D4: a fresh set of recovery codes is e-mailed to the contact; the old set dies.
-    It also lifts a lock on the account's second factor."""
+    """D4: a fresh set of recovery codes is e-mailed to the contact. The mail worker
+    makes the set when it sends the message, and the old set dies only once the mail
+    server accepted it (H2, H3). The lock on the account's codes is lifted now."""
     if refusal := resend_refusal(admin=admin, target=target):
         raise ActionRefused(refusal)
     with transaction.atomic():
-        codes = services.recovery_codes_replace(user=target)
         throttle_clear(services.throttle_key(target))
-        audit_record(event=Event.RECOVERY_RESENT, request=request, actor=admin, subject=target)
-        notify.notify_codes_resent(user=target, request=request, by_admin=admin, codes=codes)
+        security_event(event=Event.RECOVERY_RESENT, request=request, actor=admin, subject=target)
 
 
 @transaction.atomic
@@ -111,13 +110,12 @@ def break_glass_reset(*, target: User) -> bool:
     """F5: the command-line reset for when the only administrator is locked out."""
     removed = services.device_remove(user=target)
     target.sessions_revoke()
-    audit_record(
+    security_event(
         event=Event.BREAK_GLASS_RESET,
         subject=target,
         actor_label=COMMAND_LINE,
         detail={"device_removed": removed},
     )
-    notify.notify_disabled(user=target, request=None, by_admin=None)
     return removed
 
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import time
 
+from django.db import transaction
 from django.http import HttpRequest
 
 from deskguard.accounts.models import User
 from deskguard.audit.models import Event
-from deskguard.audit.services import audit_record
+from deskguard.events import security_event
 from deskguard.sessionvalues import is_fresh, timed_get, timed_put
 
-from . import notify, services, totp
+from . import services, totp
 from .policy import twofactor_active
 
 ENROLL_KEY = "dg.enroll"
@@ -45,17 +46,19 @@ def enrollment_confirm(request: HttpRequest, *, user: User, code: str) -> bool:
     if not isinstance(secret, str) or step is None:
         return False
     replacing = twofactor_active(user)
-    _, codes = services.device_activate(user=user, secret=secret, step=step)
+    with transaction.atomic():
+        _, codes = services.device_activate(user=user, secret=secret, step=step)
+        security_event(
+            event=Event.AUTHENTICATOR_REPLACED if replacing else Event.ENROLLED,
+            request=request,
+            subject=user,
+        )
+        security_event(event=Event.RECOVERY_GENERATED, request=request, subject=user)
+    # The codes are in the session before anything is mailed: the page that shows them
+    # never depends on the mail server (H2).
     request.session.pop(ENROLL_KEY, None)
     request.session.pop(REAUTH_KEY, None)
     fresh_codes_put(request, codes)
-    audit_record(
-        event=Event.AUTHENTICATOR_REPLACED if replacing else Event.ENROLLED,
-        request=request,
-        subject=user,
-    )
-    audit_record(event=Event.RECOVERY_GENERATED, request=request, subject=user)
-    notify.notify_enabled(user=user, request=request, replaced=replacing)
     return True
 
 
@@ -86,13 +89,13 @@ def reauth_recent(request: HttpRequest) -> bool:
 
 
 def recovery_codes_regenerate(request: HttpRequest, *, user: User) -> None:
-    codes = services.recovery_codes_replace(user=user)
+    with transaction.atomic():
+        codes = services.recovery_codes_replace(user=user)
+        security_event(event=Event.RECOVERY_REGENERATED, request=request, subject=user)
     fresh_codes_put(request, codes)
-    audit_record(event=Event.RECOVERY_REGENERATED, request=request, subject=user)
-    notify.notify_codes_regenerated(user=user, request=request)
 
 
+@transaction.atomic
 def twofactor_disable(request: HttpRequest, *, user: User) -> None:
     services.device_remove(user=user)
-    audit_record(event=Event.DISABLED, request=request, subject=user)
-    notify.notify_disabled(user=user, request=request, by_admin=None)
+    security_event(event=Event.DISABLED, request=request, subject=user)

@@ -57,13 +57,19 @@ def recovery_codes_remaining(*, user: User) -> int:
 
 
 @transaction.atomic
-def recovery_codes_replace(*, user: User) -> list[str]:
-    """B5/D4: a fresh set; the old set stops working in the same transaction."""
+def recovery_codes_set(*, user: User, codes: list[str]) -> None:
+    """B5/D4: `codes` become the account's set; the old set stops working in the same
+    transaction. Only their keyed hashes are stored (F2)."""
     RecoveryCode.objects.filter(user=user).delete()
-    codes = recovery.codes_new()
     RecoveryCode.objects.bulk_create(
         RecoveryCode(user=user, digest=recovery.digest(user.pk, code)) for code in codes
     )
+
+
+def recovery_codes_replace(*, user: User) -> list[str]:
+    """A fresh set, in place of the old one; the codes are returned to show once."""
+    codes = recovery.codes_new()
+    recovery_codes_set(user=user, codes=codes)
     return codes
 
 

@@ -19,10 +19,10 @@ from django.utils import timezone
 from deskguard.accounts.models import User
 from deskguard.accounts.passwords import password_matches
 from deskguard.audit.models import Event
-from deskguard.audit.services import audit_record
+from deskguard.events import security_event
 from deskguard.limits.throttle import retry_message, throttle_clear, throttle_fail, throttle_lock
 
-from . import notify, services
+from . import services
 from .models import TOTPDevice
 
 
@@ -67,13 +67,13 @@ def second_factor_verify(
         [state] = throttle_lock(key)
         # C5 + NIST 800-63B: after the hard lock only a recovery code still works.
         if state.locked and factor is Factor.TOTP:
-            audit_record(
+            security_event(
                 event=Event.SECOND_FACTOR_LOCKED, request=request, subject=user, method=method
             )
             return Result(Verdict.LOCKED, factor)
         retry_at = state.blocked_until(timezone.now())
         if retry_at is not None:
-            audit_record(
+            security_event(
                 event=Event.SECOND_FACTOR_THROTTLED,
                 request=request,
                 subject=user,
@@ -84,33 +84,30 @@ def second_factor_verify(
         check = _check(user=user, factor=factor, code=code, password=password, at=at)
         if check is services.Check.ACCEPTED:
             throttle_clear(key)
-            audit_record(
+            security_event(
                 event=Event.SECOND_FACTOR_PASSED, request=request, subject=user, method=method
             )
             if factor is Factor.RECOVERY:
                 remaining = services.recovery_codes_remaining(user=user)
-                audit_record(
+                security_event(
                     event=Event.RECOVERY_USED,
                     request=request,
                     subject=user,
                     method=method,
                     detail={"remaining": remaining},
                 )
-                notify.notify_recovery_used(user=user, request=request, remaining=remaining)
             return Result(Verdict.PASSED, factor)
         state = throttle_fail(state)
-    replayed = check is services.Check.REPLAYED
-    audit_record(
-        event=Event.SECOND_FACTOR_REPLAYED if replayed else Event.SECOND_FACTOR_FAILED,
-        request=request,
-        subject=user,
-        method=method,
-        detail={"failures": state.failures},
-    )
+        replayed = check is services.Check.REPLAYED
+        # The holder is told when delays start and when codes lock (outbox/notices.py).
+        security_event(
+            event=Event.SECOND_FACTOR_REPLAYED if replayed else Event.SECOND_FACTOR_FAILED,
+            request=request,
+            subject=user,
+            method=method,
+            detail={"failures": state.failures},
+        )
     retry_at = state.blocked_until(timezone.now())
-    if state.failures == state.rule.free_failures or state.locked:
-        # Tell the account holder once when throttling starts and when it locks.
-        notify.notify_throttled(user=user, request=request, locked=state.locked, retry_at=retry_at)
     return Result(Verdict.REPLAYED if replayed else Verdict.WRONG, factor, retry_at)
 
 

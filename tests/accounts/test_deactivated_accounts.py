@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from deskguard.accounts.models import User
+from deskguard.outbox.models import MailStatus, OutboundMail
 from tests.conftest import PASSWORD, signin
 
 GENERIC = b"The e-mail address or password is not correct."
@@ -84,9 +85,24 @@ def test_a6_deactivating_an_unknown_account_is_a_404(admin_client, db):
     )
 
 
-def test_a6_a_deactivated_account_gets_no_password_reset_mail(client, contact, mailoutbox):
+def test_a6_a_deactivated_account_gets_no_password_reset_mail(client, contact, deliver):
     contact.is_active = False
     contact.save()
     response = client.post("/portal/password-reset/", {"email": contact.email})
     assert response.status_code == 302
-    assert mailoutbox == []
+    assert response["Location"] == "/portal/password-reset/sent/"  # the same answer (F3)
+    assert deliver() == []
+    assert OutboundMail.objects.get(to_address=contact.email).status == MailStatus.SKIPPED
+
+
+def test_a6_an_account_deactivated_before_the_worker_ran_gets_no_mail(
+    client, other_client, contact, admin, deliver
+):
+    """The worker decides at send time: a reset asked for while the account was active
+    is not sent once an administrator deactivated it, nor is any queued notice."""
+    response = client.post("/portal/password-reset/", {"email": contact.email})
+    assert response.status_code == 302
+    signin(other_client, admin)
+    assert deactivate(other_client, contact).status_code == 302
+    assert deliver() == []
+    assert set(OutboundMail.objects.values_list("status", flat=True)) == {MailStatus.SKIPPED}

@@ -1,15 +1,17 @@
-"""A3/F3: reset mail is rate-limited, sent after the response, and its links only
+"""A3/F3: reset mail is rate-limited, never sent inside the request (the mail worker
+sends it and alone decides whether the address has an account), and its links only
 work for active accounts of their own portal."""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser
-from django.core import mail
+from django.db import connection
 from django.test import Client
-from django.urls import resolve
+from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
 from deskguard.accounts.models import User
 from deskguard.audit.models import AuditEvent, Event
+from deskguard.outbox.models import MailKind, MailStatus, OutboundMail
 
 
 def ask(client, email, portal="portal"):
@@ -17,37 +19,60 @@ def ask(client, email, portal="portal"):
 
 
 def test_a3_one_address_gets_at_most_three_reset_mails_an_hour_with_the_same_answer(
-    client, contact
+    client, contact, deliver
 ):
     answers = [ask(Client(REMOTE_ADDR=f"10.0.0.{i}"), contact.email) for i in range(5)]
     assert [a.status_code for a in answers] == [302] * 5
     assert len({a["Location"] for a in answers}) == 1
-    assert len([m for m in mail.outbox if m.to == [contact.email]]) == 3
+    assert OutboundMail.objects.filter(to_address=contact.email).count() == 3
+    assert len([m for m in deliver() if m.to == [contact.email]]) == 3
     mailed = AuditEvent.objects.filter(event=Event.PASSWORD_RESET_REQUESTED)
     assert [e.detail["mailed"] for e in mailed.order_by("id")] == [True] * 3 + [False] * 2
 
 
-def test_f3_one_client_address_is_slowed_down_after_ten_requests(client, contact):
+def test_f3_one_client_address_is_slowed_down_after_ten_requests(client, contact, deliver):
     for i in range(10):
         assert ask(client, f"someone{i}@example.com").status_code == 302
     refused = ask(client, contact.email)
     assert refused.status_code == 429
     assert b"Try again after" in refused.content
-    assert not mail.outbox
+    assert not OutboundMail.objects.filter(to_address=contact.email).exists()
+    assert deliver() == []
 
 
-def test_f3_the_reset_mail_is_sent_after_the_response_is_complete(rf, contact):
-    """The mail is queued on the response and sent when the server closes it (after
-    the last byte), so a real address does not answer slower than an unknown one."""
-    request = rf.post("/portal/password-reset/", {"email": contact.email})
-    request._dont_enforce_csrf_checks = True
-    request.user = AnonymousUser()
-    request.resolver_match = resolve(request.path)
-    response = request.resolver_match.func(request)
-    assert response.status_code == 302
-    assert mail.outbox == []  # the view returned, nothing sent yet
-    response.close()  # what gunicorn does after sending the response
-    assert [m.to for m in mail.outbox] == [[contact.email]]
+def test_f3_the_request_sends_no_mail_and_queues_the_same_row_for_any_address(
+    contact, mailoutbox, deliver
+):
+    """The request neither sends mail nor looks up the account: a known and an unknown
+    address cost the same work and write the same kind of queue row, so neither the
+    answer nor its timing tells them apart. The worker sends the mail afterwards."""
+    with CaptureQueriesContext(connection) as known_queries:
+        known = ask(Client(REMOTE_ADDR="10.0.1.1"), contact.email)
+    assert mailoutbox == []
+    with CaptureQueriesContext(connection) as unknown_queries:
+        unknown = ask(Client(REMOTE_ADDR="10.0.1.2"), "nobody@example.com")
+    assert mailoutbox == []
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"]
+    assert known.content == unknown.content
+    assert len(known_queries) == len(unknown_queries)
+    user_table = User._meta.db_table
+    for query in known_queries.captured_queries + unknown_queries.captured_queries:
+        assert user_table not in query["sql"], query["sql"]
+    rows = list(
+        OutboundMail.objects.order_by("id").values_list(
+            "kind", "status", "to_address", "recipient", "attempts"
+        )
+    )
+    assert rows == [
+        (MailKind.PASSWORD_RESET, MailStatus.WAITING, contact.email, None, 0),
+        (MailKind.PASSWORD_RESET, MailStatus.WAITING, "nobody@example.com", None, 0),
+    ]
+    assert DBTaskResult.objects.count() == 2  # one delivery task each
+
+    assert [m.to for m in deliver()] == [[contact.email]]
+    statuses = dict(OutboundMail.objects.values_list("to_address", "status"))
+    assert statuses == {contact.email: MailStatus.SENT, "nobody@example.com": MailStatus.SKIPPED}
 
 
 def test_a3_a_link_of_a_since_deactivated_account_sets_nothing(client, contact, mailed_links):

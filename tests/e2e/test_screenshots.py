@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from deskguard.tickets.services import ticket_reply
 from deskguard.twofactor import services, totp
+from tests.tasks import run_queued_tasks
 
 from .conftest import browser_signin, shoot
 
@@ -99,3 +100,23 @@ def test_screens_of_the_agent_portal_and_admin_settings(page: Page, admin, ticke
         page.goto(path)
         slug = re.sub(r"[^a-z0-9]+", "-", path.removeprefix("/agent/admin/")).strip("-")
         shoot(page, f"20-admin-{slug or 'overview'}")
+
+
+def test_screens_of_the_mail_delivery_pages(page: Page, admin, contact, settings, tmp_path):
+    """H4: the queue, and a message the demo sent, read in the local mailbox."""
+    settings.EMAIL_BACKEND = "deskguard.outbox.backends.LocalFolderBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    settings.EMAIL_HOST = ""
+    services.device_activate(user=contact, secret=SECRET, step=0)
+    browser_signin(page, admin)
+    page.goto(f"/agent/admin/contacts/{contact.pk}/resend-codes/")
+    page.get_by_role("button", name="Resend recovery codes").click()
+    run_queued_tasks()
+    page.goto("/agent/admin/mail/")
+    shoot(page, "21-mail-queue", phone=True)
+    page.get_by_role("link", name="Your new recovery codes").click()
+    expect(page.get_by_text("Your recovery codes (each works once)")).to_be_visible()
+    shoot(page, "22-mail-message")
+    page.get_by_role("link", name="Open the HTML version").click()
+    expect(page.get_by_text("Your recovery codes (each works once)")).to_be_visible()
+    shoot(page, "23-mail-message-html", phone=True)

@@ -42,7 +42,7 @@ def test_d5_anonymous_visitors_are_sent_to_the_agent_sign_in(client, db, url):
     assert response["Location"] == f"/agent/signin/?next={url}"
 
 
-def test_d5_a_plain_agent_cannot_invite_or_deactivate(agent_client, contact, mailoutbox):
+def test_d5_a_plain_agent_cannot_invite_or_deactivate(agent_client, contact, deliver):
     response = agent_client.post(
         "/agent/admin/accounts/new/",
         {"kind": "agent", "email": "sneaky@example.com", "is_admin": "on"},
@@ -53,7 +53,7 @@ def test_d5_a_plain_agent_cannot_invite_or_deactivate(agent_client, contact, mai
     assert response.status_code == 403
     contact.refresh_from_db()
     assert contact.is_active
-    assert mailoutbox == []
+    assert deliver() == []
 
 
 def test_d5_only_administrators_see_the_admin_link(admin_client, other_client, agent):

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
-from django.core import mail
 from django.test import Client
 
 from deskguard.accounts.models import Kind
 from deskguard.audit.models import AuditEvent, Event
+from deskguard.outbox.models import MailKind, MailStatus, OutboundMail
 from deskguard.twofactor.models import RecoveryCode, SecurityPolicy, TOTPDevice
 from deskguard.twofactor.policy import policy_current
 from tests.conftest import PASSWORD, code_step, signin
-
-
-@pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    """Runs on-commit callbacks (the mails) when the block ends, as a commit would."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 def test_d1_d5_an_admin_enforces_2fa_for_agents_and_the_change_is_recorded(admin_client, admin):
@@ -63,7 +58,7 @@ def test_d5_only_administrators_see_or_change_settings(client, agent, contact, p
 
 
 def test_d3_an_admin_disables_one_agents_2fa_signs_them_out_and_mails_them(
-    client, admin, agent, enroll, committing
+    client, admin, agent, enroll, mailoutbox, deliver
 ):
     enrollment = enroll(agent)
     url = code_step(client, agent)
@@ -76,14 +71,15 @@ def test_d3_an_admin_disables_one_agents_2fa_signs_them_out_and_mails_them(
     confirm = admin_client.get(f"/agent/admin/agents/{agent.pk}/disable-2fa/")
     assert confirm.status_code == 200
     assert TOTPDevice.objects.filter(user=agent).exists()  # GET changes nothing
-    with committing():
-        done = admin_client.post(f"/agent/admin/agents/{agent.pk}/disable-2fa/")
+    done = admin_client.post(f"/agent/admin/agents/{agent.pk}/disable-2fa/")
     assert done.status_code == 302
     assert not TOTPDevice.objects.filter(user=agent).exists()
     assert not RecoveryCode.objects.filter(user=agent).exists()
     assert client.get("/agent/")["Location"].startswith("/agent/signin/")  # signed out
-    notice = next(m for m in mail.outbox if m.to == [agent.email])
-    assert "off" in notice.subject and "administrator" in notice.body.lower()
+    assert mailoutbox == []  # H1: the worker sends it, not the admin's request
+    [notice] = [m for m in deliver() if m.to == [agent.email]]
+    assert "off" in notice.subject
+    assert "An administrator (Ada Admin) turned off two-factor authentication" in notice.body
     assert notice.alternatives and "text/html" in notice.alternatives[0][1]
     event = AuditEvent.objects.get(event=Event.ADMIN_DISABLED)
     assert (event.actor, event.subject) == (admin, agent)
@@ -111,19 +107,40 @@ def test_d4_an_account_cannot_be_targeted_from_the_other_list(admin_client, agen
 
 
 def test_d4_resending_codes_mails_a_fresh_set_kills_the_old_and_leads_to_reactivation(
-    admin_client, admin, contact, enroll, committing
+    admin_client, admin, contact, enroll, mailoutbox, deliver
 ):
     client = Client()
     enrollment = enroll(contact)
-    with committing():
-        response = admin_client.post(f"/agent/admin/contacts/{contact.pk}/resend-codes/")
+    response = admin_client.post(f"/agent/admin/contacts/{contact.pk}/resend-codes/")
     assert response.status_code == 302
-    notice = next(m for m in mail.outbox if m.to == [contact.email])
-    codes = re.findall(r"\b[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}\b", notice.body)
-    assert len(codes) == 10
     assert AuditEvent.objects.filter(event=Event.RECOVERY_RESENT, subject=contact).exists()
+    # H2: nothing was sent yet, so nothing was replaced yet: the old set still works
+    # until the worker delivered the new one.
+    assert mailoutbox == []
+    assert RecoveryCode.objects.filter(user=contact, used_at=None).count() == 10
     url = code_step(client, contact)
-    assert client.post(url, {"code": enrollment.codes[0]}).status_code == 400  # old set dead
+    assert client.post(url, {"code": enrollment.codes[0]})["Location"] == (
+        "/portal/profile/security/"
+    )
+    client.post("/portal/signout/")
+
+    delivered = deliver()
+    [notice] = [m for m in delivered if "Your new recovery codes" in m.subject]
+    assert notice.to == [contact.email]
+    assert "An administrator (Ada Admin) sent you a new set" in notice.body
+    codes = re.findall(r"\b[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}\b", notice.body)
+    assert len(codes) == 10 and len(set(codes)) == 10
+    html = notice.alternatives[0][0]
+    assert all(code in html for code in codes)
+    # H3: the queue never held the codes.
+    queued = json.dumps(list(OutboundMail.objects.values()), default=str)
+    assert not any(code in queued or code.replace("-", "") in queued for code in codes)
+    assert OutboundMail.objects.get(kind=MailKind.RECOVERY_CODES).status == MailStatus.SENT
+
+    # Once delivered, the old set is dead (used or not) and the mailed codes work.
+    url = code_step(client, contact)
+    for old in (enrollment.codes[1], enrollment.codes[0]):
+        assert client.post(url, {"code": old}).status_code == 400
     signed_in = client.post(url, {"code": codes[0]})
     assert signed_in["Location"] == "/portal/profile/security/"  # C7
     page = client.get(signed_in["Location"])

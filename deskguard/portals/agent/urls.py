@@ -54,6 +54,7 @@ urlpatterns = [
     ),
     path("admin/sso/", include("deskguard.sso.admin_urls")),
     path("admin/audit/", include("deskguard.audit.urls")),
+    path("admin/mail/", include("deskguard.outbox.urls")),
     path("", include("deskguard.signin.urls")),
     path("", include("deskguard.accounts.urls")),
 ]

@@ -48,8 +48,16 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Agent Portal:    {settings.BASE_URL}/agent/\n"
                 f"Customer Portal: {settings.BASE_URL}/portal/\n"
-                f"Mail is written to {settings.EMAIL_FILE_PATH}\n"
+                f"{self._mail_note()}\n"
             )
+
+    def _mail_note(self) -> str:
+        if settings.EMAIL_HOST:
+            return f"Mail goes out through {settings.EMAIL_HOST}."
+        return (
+            f"Mail (no SMTP server configured): read it in Admin Settings -> Mail delivery, "
+            f"{settings.BASE_URL}/agent/admin/mail/ (files in {settings.EMAIL_FILE_PATH})."
+        )
 
     def _create(self) -> list[str]:
         lines = []

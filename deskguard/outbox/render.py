@@ -1,0 +1,155 @@
+"""Turning a queued row into a message, at send time (H3).
+
+Secrets are produced here, never stored in the queue: the reset and invitation links
+(Django's one-time tokens) and an administrator's resent recovery codes, which
+replace the old set only once the mail server accepted them (`on_accepted`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from deskguard.accounts.models import User, normalize_email
+from deskguard.accounts.portal import Portal, portal_of
+from deskguard.audit.models import AuditEvent
+from deskguard.twofactor import recovery
+from deskguard.twofactor.policy import twofactor_active
+from deskguard.twofactor.services import recovery_codes_set
+
+from .models import MailKind, OutboundMail
+from .notices import NOTICES
+
+MAIL_ID_HEADER = "X-Deskguard-Mail"
+
+
+class NothingToSend(Exception):
+    """When its turn came, the message had no reader or no purpose any more."""
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass
+class Prepared:
+    message: EmailMultiAlternatives
+    on_accepted: Callable[[], None] = field(default=_nothing)
+
+    @property
+    def accepted_answer(self) -> str:
+        host = getattr(settings, "EMAIL_HOST", "")
+        return f"accepted by {host}" if host else "delivered to the local mailbox"
+
+
+def _message(mail: OutboundMail, *, template: str, context: dict[str, Any]) -> Prepared:
+    context = {"site_name": settings.SITE_NAME, "base_url": settings.BASE_URL, **context}
+    message = EmailMultiAlternatives(
+        subject=f"[{settings.SITE_NAME}] {context['subject']}",
+        body=render_to_string(f"mail/{template}.txt", context),
+        to=[mail.to_address],
+        headers={MAIL_ID_HEADER: str(mail.pk)},
+    )
+    message.attach_alternative(render_to_string(f"mail/{template}.html", context), "text/html")
+    return Prepared(message)
+
+
+def _event(mail: OutboundMail) -> AuditEvent:
+    if mail.event is None:
+        raise NothingToSend("its event is gone")
+    return mail.event
+
+
+def _active_recipient(mail: OutboundMail) -> User:
+    user = mail.recipient
+    if user is None or not user.is_active:
+        raise NothingToSend("the account is gone or deactivated")
+    return user
+
+
+def one_time_link(user: User, *, url_name: str, portal: Portal | None = None) -> str:
+    """An absolute set-password link; it dies when the password changes (Django's token)."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse((portal or portal_of(user)).url(url_name), args=[uid, token])
+    return f"{settings.BASE_URL}{path}"
+
+
+def _notice_context(mail: OutboundMail, event: AuditEvent, user: User) -> dict[str, Any]:
+    notice = NOTICES[event.event]
+    return {
+        "user": user,
+        "subject": notice.subject(event),
+        "headline": notice.subject(event),
+        "lines": notice.lines(event),
+        "when": event.at,
+        "ip": event.ip,
+        "browser": event.user_agent[:200] or None,
+    }
+
+
+def _notice(mail: OutboundMail) -> Prepared:
+    event, user = _event(mail), _active_recipient(mail)
+    return _message(mail, template="security_notice", context=_notice_context(mail, event, user))
+
+
+def _recovery_codes(mail: OutboundMail) -> Prepared:
+    """D4/H2/H3: a fresh set made now, shown only in this message; the old set dies
+    when the server accepted it, in the worker's own short transaction."""
+    event, user = _event(mail), _active_recipient(mail)
+    if not twofactor_active(user):
+        raise NothingToSend("two-factor authentication was turned off since")
+    codes = recovery.codes_new()
+    context = _notice_context(mail, event, user)
+    context["codes"] = [recovery.display(code) for code in codes]
+    prepared = _message(mail, template="security_notice", context=context)
+    prepared.on_accepted = lambda: recovery_codes_set(user=user, codes=codes)
+    return prepared
+
+
+def _invitation(mail: OutboundMail) -> Prepared:
+    event, user = _event(mail), _active_recipient(mail)
+    if user.has_usable_password():
+        raise NothingToSend("the account already has a password")
+    link = one_time_link(user, url_name="invitation")
+    context = {"user": user, "link": link, "invited_by": event.actor, "subject": "You are invited"}
+    return _message(mail, template="invitation", context=context)
+
+
+def _password_reset(mail: OutboundMail) -> Prepared:
+    """A3/F3: the request was queued whatever the address; only here is it decided
+    whether an active account of that portal exists."""
+    event = _event(mail)
+    try:
+        portal = Portal(event.detail.get("portal", ""))
+    except ValueError as exc:
+        raise NothingToSend("no portal") from exc
+    user = User.objects.filter(
+        email=normalize_email(mail.to_address), kind=portal.kind, is_active=True
+    ).first()
+    if user is None:
+        raise NothingToSend(f"no active {portal.label} account has this address")
+    link = one_time_link(user, url_name="password-reset-confirm", portal=portal)
+    context = {"user": user, "link": link, "subject": "Reset your password"}
+    return _message(mail, template="password_reset", context=context)
+
+
+RENDERERS: dict[str, Callable[[OutboundMail], Prepared]] = {
+    MailKind.NOTICE: _notice,
+    MailKind.RECOVERY_CODES: _recovery_codes,
+    MailKind.INVITATION: _invitation,
+    MailKind.PASSWORD_RESET: _password_reset,
+}
+
+
+def prepare(mail: OutboundMail) -> Prepared:
+    return RENDERERS[mail.kind](mail)
