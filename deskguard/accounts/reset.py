@@ -1,39 +1,61 @@
-"""Password-reset limits (A3, F3): how many reset mails a request may cause."""
+"""Password-reset limits (A3, F3, I2).
+
+In the request, only the client is limited (RESET_ADDRESS: a visible 429). Whether a
+mail goes out is decided by the mail worker, which alone looks the address up (F3) and
+counts only mails it actually sends (I2): each requesting client, or the owner's known
+browser, has its own budget for an address, so a stranger's requests use up only the
+stranger's own; all untrusted clients together have a cap, so nobody floods a mailbox.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from deskguard.limits.rules import RESET_ADDRESS, RESET_EMAIL
-from deskguard.limits.throttle import throttle_fail, throttle_lock
-from deskguard.netutil import client_ip
+from deskguard.audit.models import Event
+from deskguard.limits.clients import request_client_group
+from deskguard.limits.refusals import refusal_record
+from deskguard.limits.rules import RESET_ADDRESS, RESET_MAIL_ADDRESS, RESET_MAIL_CLIENT, Key
+from deskguard.limits.throttle import throttle_create, throttle_fail, throttle_states
 
 from .models import normalize_email
 
 
-@dataclass(frozen=True)
-class ResetQuota:
-    retry_at: datetime | None  # the client address is over its limit: refuse visibly
-    send: bool  # False: the typed e-mail had its mails this hour; answer the same, send none
+def password_reset_refusal(request: HttpRequest, *, email: str) -> datetime | None:
+    """Count this request against the client's limit; when to retry if it is over."""
+    key = RESET_ADDRESS.of(request_client_group(request))
+    [state] = throttle_states(key)
+    now = timezone.now()
+    if (retry_at := state.retry_at(now)) is None:
+        throttle_create(state)
+        if throttle_fail(key):
+            return None
+        [state] = throttle_states(key)
+        retry_at = state.retry_at(timezone.now()) or now
+    refusal_record(request, state, event=Event.PASSWORD_RESET_REQUESTED, method="", email=email)
+    return retry_at
 
 
-def password_reset_quota(request: HttpRequest, *, email: str) -> ResetQuota:
-    """Rate-limit reset mails per typed address and per client address, so the form
-    cannot flood a mailbox. Counted the same for unknown addresses (F3)."""
-    email_key = RESET_EMAIL.of(normalize_email(email))
-    address_key = RESET_ADDRESS.of(client_ip(request) or "unknown")
-    with transaction.atomic():
-        email_state, address_state = throttle_lock(email_key, address_key)
-        now = timezone.now()
-        retry_at = address_state.blocked_until(now)
-        if retry_at is not None:
-            return ResetQuota(retry_at, send=False)
-        send = email_state.blocked_until(now) is None
-        throttle_fail(email_state)
-        throttle_fail(address_state)
-    return ResetQuota(None, send=send)
+def reset_mail_budget(
+    request: HttpRequest, *, email: str, device_nonce: str | None
+) -> dict[str, str]:
+    """What the mail worker counts this request's mail against, stored with the event
+    (keyed hashes only): this browser's budget if it knows the account, else this
+    client group's budget and the address-wide cap."""
+    email = normalize_email(email)
+    if device_nonce:
+        return {"mail_limit": RESET_MAIL_CLIENT.of(f"device:{device_nonce}:{email}").key}
+    client = RESET_MAIL_CLIENT.of(f"{request_client_group(request)}:{email}").key
+    return {"mail_limit": client, "mail_cap": RESET_MAIL_ADDRESS.of(email).key}
+
+
+def reset_mail_keys(detail: dict[str, object]) -> list[Key]:
+    """The keys `reset_mail_budget` stored, as the worker counts them."""
+    keys = []
+    for name, limit in (("mail_limit", RESET_MAIL_CLIENT), ("mail_cap", RESET_MAIL_ADDRESS)):
+        value = detail.get(name)
+        if isinstance(value, str) and value.startswith(f"{limit.prefix}:"):
+            keys.append(Key(value, limit.rule, limit.prefix))
+    return keys

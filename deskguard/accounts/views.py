@@ -16,12 +16,14 @@ from django.views.generic import FormView
 
 from deskguard.audit.models import Event
 from deskguard.events import security_event
-from deskguard.limits.throttle import retry_message
+from deskguard.limits.rules import PASSWORD_ACCOUNT
+from deskguard.limits.throttle import retry_message, throttle_clear
+from deskguard.signin.device import device_nonce
 
 from .forms import BoundedSetPasswordForm
 from .models import User, normalize_email
 from .portal import Portal, current_portal
-from .reset import password_reset_quota
+from .reset import password_reset_refusal, reset_mail_budget
 
 if TYPE_CHECKING:
     # What the mixin is combined with, so its super() calls type-check.
@@ -67,16 +69,19 @@ class PasswordResetView(PortalMixin, auth_views.PasswordResetView):
         """A3/F3: the same answer whatever the address. The link goes out with the mail
         worker, which alone looks up the account: the request does the same work for
         every address and never waits on the mail server."""
-        email = form.cleaned_data["email"]
-        quota = password_reset_quota(self.request, email=email)
-        if quota.retry_at is not None:
-            form.add_error(None, retry_message(quota.retry_at))
+        email = normalize_email(str(form.cleaned_data["email"]))
+        retry_at = password_reset_refusal(self.request, email=email)
+        if retry_at is not None:
+            form.add_error(None, retry_message(retry_at))
             return self.render_to_response(self.get_context_data(form=form), status=429)
+        budget = reset_mail_budget(
+            self.request, email=email, device_nonce=device_nonce(self.request, email=email)
+        )
         security_event(
             event=Event.PASSWORD_RESET_REQUESTED,
             request=self.request,
-            subject_label=normalize_email(str(email))[:254],
-            detail={"portal": self.portal.value, "mailed": quota.send},
+            subject_label=email[:254],
+            detail={"portal": self.portal.value, **budget},
         )
         return redirect(self.get_success_url())
 
@@ -105,6 +110,9 @@ class PasswordResetConfirmView(PortalMixin, auth_views.PasswordResetConfirmView)
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         security_event(event=Event.PASSWORD_RESET, request=self.request, subject=form.user)
+        # I1: whoever kept the account's password delayed, the owner proved the mailbox
+        # and chose a new password: the account's count starts over.
+        throttle_clear(PASSWORD_ACCOUNT.of(form.user.email))
         return response
 
 

@@ -89,6 +89,7 @@ def deliver(mail_id: int) -> str:
     try:
         prepared.message.send()
     except Exception as exc:
+        prepared.on_not_sent()
         return _failed(mail, classify(exc))
     # The server has the message: only now do its side effects happen (H2: an
     # administrator's resend kills the old recovery codes once the new ones went out).

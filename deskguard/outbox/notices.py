@@ -143,12 +143,13 @@ NOTICES: dict[str, Notice] = {
         subject=lambda event: "You are invited",
         applies=lambda event: "via" not in event.detail,
     ),
-    # Queued for every request within the limits, whether or not the address has an
-    # account (F3): the worker finds the account, or sends nothing.
+    # Queued for every request within the client's limit, whether or not the address
+    # has an account (F3): the worker finds the account and counts the mail against the
+    # requester's budget (I2), or sends nothing. A refusal's record queues nothing.
     Event.PASSWORD_RESET_REQUESTED: Notice(
         MailKind.PASSWORD_RESET,
         subject=lambda event: "Reset your password",
-        applies=lambda event: bool(event.detail.get("mailed")),
+        applies=lambda event: "mail_limit" in event.detail,
         to_typed_address=True,
     ),
 }

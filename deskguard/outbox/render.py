@@ -21,7 +21,15 @@ from django.utils.http import urlsafe_base64_encode
 
 from deskguard.accounts.models import User, normalize_email
 from deskguard.accounts.portal import Portal, portal_of
+from deskguard.accounts.reset import reset_mail_keys
 from deskguard.audit.models import AuditEvent
+from deskguard.limits.throttle import (
+    throttle_create,
+    throttle_reserve,
+    throttle_settle_failure,
+    throttle_settle_success,
+    throttle_states,
+)
 from deskguard.twofactor import recovery
 from deskguard.twofactor.policy import twofactor_active
 from deskguard.twofactor.services import recovery_codes_set
@@ -44,6 +52,7 @@ def _nothing() -> None:
 class Prepared:
     message: EmailMultiAlternatives
     on_accepted: Callable[[], None] = field(default=_nothing)
+    on_not_sent: Callable[[], None] = field(default=_nothing)
 
     @property
     def accepted_answer(self) -> str:
@@ -138,9 +147,17 @@ def _password_reset(mail: OutboundMail) -> Prepared:
     ).first()
     if user is None:
         raise NothingToSend(f"no active {portal.label} account has this address")
+    # I2: counted only now, for a mail that will really be sent.
+    keys = reset_mail_keys(event.detail)
+    throttle_create(*throttle_states(*keys))
+    if not keys or not throttle_reserve(*keys):
+        raise NothingToSend("the reset mails this requester may cause are used up for now")
     link = one_time_link(user, url_name="password-reset-confirm", portal=portal)
     context = {"user": user, "link": link, "subject": "Reset your password"}
-    return _message(mail, template="password_reset", context=context)
+    prepared = _message(mail, template="password_reset", context=context)
+    prepared.on_accepted = lambda: throttle_settle_failure(*keys)  # a use, with its delay
+    prepared.on_not_sent = lambda: throttle_settle_success(refund=keys)
+    return prepared
 
 
 RENDERERS: dict[str, Callable[[OutboundMail], Prepared]] = {

@@ -1,23 +1,30 @@
 """The half-signed-in state (C6), after the password and before the second factor.
 
-One session value holds the account id, the portal, the e-mail, where to go after
-sign-in and the time; the user is NOT logged in, so every protected view sees an
-anonymous visitor. The marker dies after five minutes, when the e-mail or activity of
-the account changed, or when it is used on the other portal.
+A signed, time-stamped cookie holds the account id, the portal, the e-mail and where to
+go after sign-in; the user is NOT logged in, so every protected view sees an anonymous
+visitor, and the password step writes nothing to the session table. The marker dies
+after five minutes (the signature's time stamp), when the e-mail or activity of the
+account changed, when it is used on the other portal, and at full sign-in, where the
+session key changes (Django's login()).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import logout
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from deskguard.accounts.models import User
 from deskguard.accounts.portal import Portal
-from deskguard.sessionvalues import timed_get, timed_put
 
-SESSION_KEY = "dg.pending"
+from .cookies import cookie_delete, cookie_read, cookie_write
+
+COOKIE = "dgpending"
+SALT = "deskguard.signin.pending"
 TTL_SECONDS = 300
 
 
@@ -27,28 +34,37 @@ class Pending:
     next_url: str  # checked by safe_next when it is followed
 
 
-def pending_start(request: HttpRequest, *, user: User, portal: Portal, next_url: str) -> None:
-    # A new sign-in ends whatever account this browser was signed in to, and the
-    # session key changes at each step (C6).
+def pending_start(
+    request: HttpRequest, response: HttpResponseBase, *, user: User, portal: Portal, next_url: str
+) -> None:
+    # A new sign-in ends whatever account this browser was signed in to.
     if request.user.is_authenticated:
         logout(request)
-    request.session.cycle_key()
     marker = {"uid": user.pk, "portal": portal.value, "email": user.email, "next": next_url}
-    timed_put(request.session, SESSION_KEY, marker)
+    cookie_write(response, COOKIE, marker, salt=SALT, max_age=TTL_SECONDS)
 
 
-def pending_get(request: HttpRequest, *, portal: Portal) -> Pending | None:
-    marker = timed_get(request.session, SESSION_KEY, ttl=TTL_SECONDS)
+def pending_marker(request: HttpRequest, *, portal: Portal) -> dict[str, Any] | None:
+    marker = cookie_read(request, COOKIE, salt=SALT, max_age=TTL_SECONDS)
     if not isinstance(marker, dict) or marker.get("portal") != portal.value:
         return None
-    uid = marker.get("uid")
-    if not isinstance(uid, int):
+    return marker if isinstance(marker.get("uid"), int) else None
+
+
+def pending_get(
+    request: HttpRequest, *, portal: Portal, users: QuerySet[User] | None = None
+) -> Pending | None:
+    """The pending sign-in of this browser on `portal`. `users` lets the caller fetch
+    what it needs with the account in the same query."""
+    marker = pending_marker(request, portal=portal)
+    if marker is None:
         return None
-    user = User.objects.filter(pk=uid, is_active=True).first()
+    queryset = users if users is not None else User.objects.all()
+    user = queryset.filter(pk=marker["uid"], is_active=True).first()
     if user is None or user.email != marker.get("email") or user.kind != portal.kind:
         return None
     return Pending(user=user, next_url=str(marker.get("next") or ""))
 
 
-def pending_clear(request: HttpRequest) -> None:
-    request.session.pop(SESSION_KEY, None)
+def pending_clear(response: HttpResponseBase) -> None:
+    cookie_delete(response, COOKIE)

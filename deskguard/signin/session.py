@@ -9,15 +9,13 @@ from deskguard.accounts.models import User
 from deskguard.audit.models import Event
 from deskguard.events import security_event
 
-from .pending import pending_clear
-
 METHOD_SESSION_KEY = "dg.method"
 BACKEND = "deskguard.accounts.backends.EmailBackend"
 
 
 def session_login(request: HttpRequest, *, user: User, method: str) -> None:
-    """Full sign-in. Django's login() gives the session a new key (C6)."""
-    pending_clear(request)
+    """Full sign-in. Django's login() gives the session a new key (C6); the view
+    drops the pending cookie."""
     login(request, user, backend=BACKEND)
     request.session[METHOD_SESSION_KEY] = method
     security_event(event=Event.SIGNIN_SUCCEEDED, request=request, subject=user, method=method)

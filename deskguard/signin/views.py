@@ -21,10 +21,11 @@ from deskguard.security import safe_next
 from deskguard.twofactor.forms import SecondFactorForm
 
 from . import messages as texts
-from .challenge import challenge_submit
+from .challenge import challenge_submit, code_step_get
+from .device import device_remember
 from .forms import SignInForm
 from .password import Outcome, signin_with_password
-from .pending import pending_get
+from .pending import pending_clear, pending_start
 from .session import session_logout
 
 
@@ -45,12 +46,15 @@ def signin(request: HttpRequest) -> HttpResponse:
             portal=portal,
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password"],
-            next_url=next_url,
         )
-        if result.outcome is Outcome.SIGNED_IN:
-            return redirect(next_url)
-        if result.outcome is Outcome.SECOND_FACTOR:
-            return redirect(portal.url("challenge"))
+        if result.outcome is Outcome.SIGNED_IN and result.user is not None:
+            response = redirect(next_url)
+            device_remember(request, response, user=result.user)
+            return response
+        if result.outcome is Outcome.SECOND_FACTOR and result.user is not None:
+            response = redirect(portal.url("challenge"))
+            pending_start(request, response, user=result.user, portal=portal, next_url=next_url)
+            return response
         if result.outcome is Outcome.THROTTLED and result.retry_at:
             error, status = retry_message(result.retry_at), 429
         else:
@@ -69,8 +73,8 @@ def signin(request: HttpRequest) -> HttpResponse:
 def challenge(request: HttpRequest) -> HttpResponse:
     """C1: the second step of a form sign-in."""
     portal = current_portal(request)
-    pending = pending_get(request, portal=portal)
-    if pending is None:
+    step = code_step_get(request, portal=portal)
+    if step is None:
         # The marker, if any, is left alone: it may belong to the other portal's
         # tab, and an expired one can do nothing.
         messages.error(request, texts.EXPIRED)
@@ -83,17 +87,20 @@ def challenge(request: HttpRequest) -> HttpResponse:
             outcome = challenge_submit(
                 request,
                 portal=portal,
-                pending=pending,
+                step=step,
                 factor=form.cleaned_data["factor"],
                 code=form.cleaned_data["code"],
             )
             if outcome.redirect_to is not None:
-                return redirect(outcome.redirect_to)
+                response = redirect(outcome.redirect_to)
+                pending_clear(response)
+                device_remember(request, response, user=step.pending.user)
+                return response
             error, status = outcome.error, outcome.status
     return render(
         request,
         "signin/challenge.html",
-        {"form": form, "error": error, "pending_email": pending.user.email},
+        {"form": form, "error": error, "pending_email": step.pending.user.email},
         status=status,
     )
 
@@ -103,4 +110,6 @@ def signout(request: HttpRequest) -> HttpResponse:
     portal = current_portal(request)
     session_logout(request)
     messages.info(request, texts.SIGNED_OUT)
-    return redirect(portal.url("signin"))
+    response = redirect(portal.url("signin"))
+    pending_clear(response)  # "Cancel and sign in again" on the code step ends it too
+    return response

@@ -6,8 +6,10 @@ No request here; flows.py adds the session, audit, mail and messages.
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models import Exists
 from django.utils import timezone
 
 from deskguard.accounts.models import User
@@ -18,11 +20,18 @@ from deskguard.limits.throttle import throttle_clear
 from . import recovery, totp
 from .models import RecoveryCode, TOTPDevice
 
+if TYPE_CHECKING:
+    from django.db.models.expressions import Combinable, NegatedExpression
+
+    # A condition the accepting UPDATE must also meet (the account's limit is open).
+    Gate = Exists | NegatedExpression[Combinable]
+
 
 class Check(Enum):
     ACCEPTED = "accepted"
     WRONG = "wrong"
     REPLAYED = "replayed"
+    CLOSED = "closed"  # right, but the account's limit closed meanwhile: not accepted
 
 
 def throttle_key(user: User) -> Key:
@@ -30,26 +39,34 @@ def throttle_key(user: User) -> Key:
     return SECOND_FACTOR.of(str(user.pk))
 
 
-def totp_accept(*, device: TOTPDevice, code: str, at: float | None = None) -> Check:
+def totp_accept(
+    *, device: TOTPDevice, code: str, at: float | None = None, gate: Gate | None = None
+) -> Check:
     """C3: accept a code at most once. The UPDATE succeeds only if its step is newer
-    than the last accepted one, so of two racing requests (in any two processes)
-    exactly one sees a row updated."""
+    than the last accepted one (and `gate`, the account's limit, is open), so of two
+    racing requests (in any two processes) exactly one sees a row updated."""
     step = totp.matching_step(secret_decrypt(device.secret_encrypted), code, at=at)
     if step is None:
         return Check.WRONG
-    updated = TOTPDevice.objects.filter(pk=device.pk, last_step__lt=step).update(last_step=step)
-    return Check.ACCEPTED if updated == 1 else Check.REPLAYED
+    fresh = TOTPDevice.objects.filter(pk=device.pk, last_step__lt=step)
+    gated = fresh.filter(gate) if gate is not None else fresh
+    if gated.update(last_step=step) == 1:
+        return Check.ACCEPTED
+    return Check.CLOSED if gate is not None and fresh.exists() else Check.REPLAYED
 
 
-def recovery_code_use(*, user: User, code: str) -> Check:
+def recovery_code_use(*, user: User, code: str, gate: Gate | None = None) -> Check:
     """C4: a code works once; `used_at IS NULL` in the UPDATE decides races."""
     normalized = recovery.normalize(code)
     if normalized is None:
         return Check.WRONG
-    updated = RecoveryCode.objects.filter(
+    unused = RecoveryCode.objects.filter(
         user=user, digest=recovery.digest(user.pk, normalized), used_at__isnull=True
-    ).update(used_at=timezone.now())
-    return Check.ACCEPTED if updated == 1 else Check.WRONG
+    )
+    gated = unused.filter(gate) if gate is not None else unused
+    if gated.update(used_at=timezone.now()) == 1:
+        return Check.ACCEPTED
+    return Check.CLOSED if gate is not None and unused.exists() else Check.WRONG
 
 
 def recovery_codes_remaining(*, user: User) -> int:

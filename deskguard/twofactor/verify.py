@@ -1,9 +1,11 @@
-"""Checking a second factor under the account's throttle (C3, C4, C5): used by the
-sign-in's code step and by re-authentication before a factor change (B5-B7).
+"""Checking a second factor under the account's limit (C3, C4, C5): the sign-in's code
+step and the re-authentication before a factor change (B5-B7).
 
-Crypto is in totp.py/recovery.py and the single-use writes in services.py; this
-module adds the throttle, the audit trail and the holder's notices, and says what
-the user reads about a refusal.
+No lock is held: a code is checked in memory (an HMAC, microseconds), and the database
+decides in one statement each whether a right code is accepted (single use, and only
+while the account's limit is open) and whether a wrong one is counted (only while the
+limit is open: after the fifth failure, racing guesses are refused, not judged).
+Crypto is in totp.py/recovery.py, the single-use writes in services.py.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -20,7 +21,16 @@ from deskguard.accounts.models import User
 from deskguard.accounts.passwords import password_matches
 from deskguard.audit.models import Event
 from deskguard.events import security_event
-from deskguard.limits.throttle import retry_message, throttle_clear, throttle_fail, throttle_lock
+from deskguard.limits.refusals import refusal_record, refusals_report
+from deskguard.limits.throttle import (
+    State,
+    retry_message,
+    throttle_clear,
+    throttle_closed,
+    throttle_create,
+    throttle_fail,
+    throttle_states,
+)
 
 from . import services
 from .models import TOTPDevice
@@ -57,57 +67,64 @@ def second_factor_verify(
     factor: Factor,
     code: str,
     password: str | None = None,
+    state: State | None = None,
     at: float | None = None,
 ) -> Result:
-    """Check one code (and, for re-authentication, the password) under the account's
-    throttle row lock, so concurrent guesses are serialized across processes."""
+    """Check one code (and, for re-authentication, the password first). `state` is the
+    account's limit as the caller already fetched it with the account, if it did.
+    A sign-in records its success itself (one audit row per sign-in); a
+    re-authentication's success is recorded here."""
     key = services.throttle_key(user)
+    if state is None:
+        [state] = throttle_states(key)
     method = f"password+{factor.value}"
-    with transaction.atomic():
-        [state] = throttle_lock(key)
-        # C5 + NIST 800-63B: after the hard lock only a recovery code still works.
-        if state.locked and factor is Factor.TOTP:
-            security_event(
-                event=Event.SECOND_FACTOR_LOCKED, request=request, subject=user, method=method
-            )
-            return Result(Verdict.LOCKED, factor)
-        retry_at = state.blocked_until(timezone.now())
-        if retry_at is not None:
-            security_event(
-                event=Event.SECOND_FACTOR_THROTTLED,
-                request=request,
-                subject=user,
-                method=method,
-                detail={"retry_at": retry_at.isoformat()},
-            )
-            return Result(Verdict.THROTTLED, factor, retry_at)
-        check = _check(user=user, factor=factor, code=code, password=password, at=at)
-        if check is services.Check.ACCEPTED:
+    now = timezone.now()
+    # C5 + NIST 800-63B: after the hard lock only a recovery code still works.
+    if state.locked and factor is Factor.TOTP:
+        refusal_record(request, state, event=Event.SECOND_FACTOR_LOCKED, user=user, method=method)
+        return Result(Verdict.LOCKED, factor)
+    if (retry_at := state.retry_at(now)) is not None:
+        refusal_record(
+            request, state, event=Event.SECOND_FACTOR_THROTTLED, user=user, method=method
+        )
+        return Result(Verdict.THROTTLED, factor, retry_at)
+    refusals_report(request, [state], event=Event.SECOND_FACTOR_THROTTLED, user=user, method=method)
+    check = _check(user=user, factor=factor, code=code, password=password, at=at)
+    if check is services.Check.ACCEPTED:
+        if state.failures or state.blocked_until:
             throttle_clear(key)
+        if password is not None:
             security_event(
                 event=Event.SECOND_FACTOR_PASSED, request=request, subject=user, method=method
             )
-            if factor is Factor.RECOVERY:
-                remaining = services.recovery_codes_remaining(user=user)
-                security_event(
-                    event=Event.RECOVERY_USED,
-                    request=request,
-                    subject=user,
-                    method=method,
-                    detail={"remaining": remaining},
-                )
-            return Result(Verdict.PASSED, factor)
-        state = throttle_fail(state)
-        replayed = check is services.Check.REPLAYED
-        # The holder is told when delays start and when codes lock (outbox/notices.py).
-        security_event(
-            event=Event.SECOND_FACTOR_REPLAYED if replayed else Event.SECOND_FACTOR_FAILED,
-            request=request,
-            subject=user,
-            method=method,
-            detail={"failures": state.failures},
-        )
-    retry_at = state.blocked_until(timezone.now())
+        if factor is Factor.RECOVERY:
+            remaining = services.recovery_codes_remaining(user=user)
+            security_event(
+                event=Event.RECOVERY_USED,
+                request=request,
+                subject=user,
+                method=method,
+                detail={"remaining": remaining},
+            )
+        return Result(Verdict.PASSED, factor)
+    throttle_create(state)
+    counted = check is not services.Check.CLOSED and throttle_fail(
+        key, ignore_lock=factor is Factor.RECOVERY
+    )
+    [state] = throttle_states(key)
+    retry_at = state.retry_at(timezone.now())
+    if not counted:
+        # The limit closed while this code was being checked: refused, not judged.
+        return Result(Verdict.THROTTLED, factor, retry_at or timezone.now())
+    replayed = check is services.Check.REPLAYED
+    # The holder is told when delays start and when codes lock (outbox/notices.py).
+    security_event(
+        event=Event.SECOND_FACTOR_REPLAYED if replayed else Event.SECOND_FACTOR_FAILED,
+        request=request,
+        subject=user,
+        method=method,
+        detail={"failures": state.failures},
+    )
     return Result(Verdict.REPLAYED if replayed else Verdict.WRONG, factor, retry_at)
 
 
@@ -116,12 +133,15 @@ def _check(
 ) -> services.Check:
     if password is not None and not password_matches(user, password):
         return services.Check.WRONG
+    key = services.throttle_key(user)
+    gate = ~throttle_closed(key, ignore_lock=factor is Factor.RECOVERY)
     if factor is Factor.RECOVERY:
-        return services.recovery_code_use(user=user, code=code)
-    device = TOTPDevice.objects.filter(user=user).first()
-    if device is None:
+        return services.recovery_code_use(user=user, code=code, gate=gate)
+    try:
+        device = user.totp_device  # fetched with the account by the code step
+    except TOTPDevice.DoesNotExist:
         return services.Check.WRONG
-    return services.totp_accept(device=device, code=code, at=at)
+    return services.totp_accept(device=device, code=code, at=at, gate=gate)
 
 
 def verdict_message(result: Result) -> tuple[str, int]:

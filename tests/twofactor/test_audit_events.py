@@ -9,6 +9,7 @@ import time
 import pyotp
 import time_machine
 from django.test import Client
+from django.utils import timezone
 
 from deskguard.audit.models import AuditEvent, Event
 from deskguard.limits.models import Throttle
@@ -74,10 +75,17 @@ def test_e1_c5_throttling_and_the_lock_are_recorded(client, agent, enroll):
     [throttled] = events(Event.SECOND_FACTOR_THROTTLED)
     assert throttled.subject == agent and throttled.method == "password+totp"
     assert "retry_at" in throttled.detail
-    Throttle.objects.filter(key=services.throttle_key(agent).key).update(failures=100)
+    # 94 failures later (each after its delay), the 100th wrong code locks the codes.
+    Throttle.objects.filter(key=services.throttle_key(agent).key).update(
+        failures=99, blocked_until=timezone.now()
+    )
+    client.post(url, {"code": "000000"})
     client.post(url, {"code": enrollment.code()})
     [locked] = events(Event.SECOND_FACTOR_LOCKED)
     assert locked.subject == agent
+    # The refusals of the first window were summed up when the next code was judged.
+    summary = [e for e in events(Event.SECOND_FACTOR_THROTTLED) if "refused" in e.detail]
+    assert [e.detail["refused"] for e in summary] == [1]
 
 
 def test_e1_c8_a_throttled_password_sign_in_is_recorded_with_its_method(client, contact):

@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 RACERS = 6
 
 
-def race(work: Callable[[int], object]) -> list[object]:
-    barrier = threading.Barrier(RACERS)
-    results: list[object] = [None] * RACERS
+def race(work: Callable[[int], object], *, racers: int = RACERS) -> list[object]:
+    barrier = threading.Barrier(racers)
+    results: list[object] = [None] * racers
 
     def run(i: int) -> None:
         try:
@@ -33,7 +33,7 @@ def race(work: Callable[[int], object]) -> list[object]:
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(RACERS)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(racers)]
     for t in threads:
         t.start()
     for t in threads:

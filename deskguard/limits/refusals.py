@@ -1,0 +1,74 @@
+"""I7: attempts refused while a limit holds are counted on the limit's row. The audit
+log gets one row when a window of refusals starts and one, with the count, when an
+attempt is judged again: an attacker hammering a delayed account adds two rows per
+window, not one per request (it was 38 a second from one client)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.http import HttpRequest
+
+from deskguard.accounts.models import User
+from deskguard.audit.models import Event
+from deskguard.events import security_event
+
+from .throttle import State, throttle_refusals_reported, throttle_refused
+
+
+def refusal_record(
+    request: HttpRequest,
+    state: State,
+    *,
+    event: Event,
+    method: str,
+    user: User | None = None,
+    email: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    if state.refused == 0:
+        started = {**(detail or {}), "limit": state.key.label, "window": "started"}
+        if state.blocked_until is not None:
+            started["retry_at"] = state.blocked_until.isoformat()
+        security_event(
+            event=event,
+            request=request,
+            subject=user,
+            subject_label=(email or (user.email if user else ""))[:254],
+            method=method,
+            detail=started,
+        )
+    throttle_refused(state)
+
+
+def refusals_report(
+    request: HttpRequest,
+    states: Iterable[State],
+    *,
+    event: Event,
+    method: str,
+    user: User | None = None,
+    email: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """The window is over for these keys: record how many attempts it refused."""
+    for state in states:
+        if not state.refused:
+            continue
+        summary: dict[str, Any] = {
+            **(detail or {}),
+            "limit": state.key.label,
+            "refused": state.refused,
+        }
+        if state.refused_since:
+            summary["since"] = state.refused_since.isoformat()
+        security_event(
+            event=event,
+            request=request,
+            subject=user,
+            subject_label=(email or (user.email if user else ""))[:254],
+            method=method,
+            detail=summary,
+        )
+        throttle_refusals_reported(state)
