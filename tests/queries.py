@@ -20,6 +20,15 @@ class Counted:
     writes: int
     sql: tuple[str, ...]
 
+    @property
+    def app_writes(self) -> int:
+        """Writes other than Django's own session save."""
+        return sum(
+            1
+            for s in self.sql
+            if s.lstrip().upper().startswith(WRITES) and '"django_session"' not in s
+        )
+
     def __str__(self) -> str:
         return f"{self.statements} statements, {self.writes} writes:\n" + "\n".join(self.sql)
 

@@ -2,7 +2,7 @@
 
 One SELECT fetches the pending account with its authenticator and its second-factor
 limit; a right code is then one UPDATE (single use, decided by the database), the
-sign-in one audit row, and Django's login().
+sign-in one audit row, and Django's login(), in one transaction.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -57,9 +58,12 @@ class ChallengeOutcome:
     status: int = 200
 
 
+@transaction.atomic
 def challenge_submit(
     request: HttpRequest, *, portal: Portal, step: CodeStep, factor: Factor, code: str
 ) -> ChallengeOutcome:
+    """One short transaction (one commit): the code's single use, the limit, the audit
+    row and the new session. Nothing slow runs inside it: a code check is an HMAC."""
     result = second_factor_verify(
         request, user=step.pending.user, factor=factor, code=code, state=step.limit
     )
