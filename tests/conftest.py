@@ -146,6 +146,19 @@ def admin_client(client, admin) -> Client:
 
 
 @pytest.fixture
+def sudo_client(admin, enroll) -> Client:
+    """The administrator in sudo mode (I10), in a browser of their own: enrolled, and
+    signed in with password and a current code just now. For the next 10 minutes an
+    action that weakens an account or the policy asks only for its confirmation. (A
+    test that stays past the window re-authenticates at /agent/admin/sudo/.)"""
+    browser = Client()
+    enrollment = enroll(admin)
+    url = code_step(browser, admin)
+    assert browser.post(url, {"code": enrollment.code()}).status_code == 302
+    return browser
+
+
+@pytest.fixture
 def contact_client(client, contact) -> Client:
     assert signin(client, contact).status_code == 302
     return client
