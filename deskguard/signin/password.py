@@ -25,7 +25,7 @@ from deskguard.limits.throttle import (
     throttle_peek,
 )
 from deskguard.netutil import client_ip
-from deskguard.twofactor.policy import challenge_needed, policy_current
+from deskguard.twofactor.policy import challenge_needed
 
 from .pending import pending_start
 from .session import session_login
@@ -84,7 +84,7 @@ def signin_with_password(
             )
             return SigninResult(Outcome.FAILED)
         throttle_clear(account_key)
-    if challenge_needed(user, policy_current(request)):
+    if challenge_needed(user):
         pending_start(request, user=user, portal=portal, next_url=next_url)
         return SigninResult(Outcome.SECOND_FACTOR)
     session_login(request, user=user, method="password")

@@ -100,10 +100,9 @@ def test_b6_under_enforcement_the_disable_button_is_absent_and_a_forged_post_is_
     assert TOTPDevice.objects.filter(user=agent).exists()
 
 
-def test_d2_contacts_barred_from_2fa_have_no_security_page_and_no_code_step(
-    client, contact, enroll
-):
-    enroll(contact)
+def test_d2_contacts_barred_from_2fa_have_no_security_page_and_no_code_step(client, contact):
+    """Contacts who never enrolled; one who did keeps their factor (I11,
+    test_allow_off_keeps_enrolled_contacts.py)."""
     SecurityPolicy.objects.update_or_create(pk=1, defaults={"contacts_allow_2fa": False})
     response = client.post("/portal/signin/", {"email": contact.email, "password": PASSWORD})
     assert response["Location"] == "/portal/"

@@ -32,8 +32,9 @@ class CustomerSecurityPolicyForm(forms.Form):
     contacts_allow_2fa = forms.BooleanField(
         required=False,
         label="Allow two-factor authentication for contacts",
-        help_text="Contacts turn it on from My Profile → Security. When off, contacts see no "
-        "2FA option and their sign-in asks no code.",
+        help_text="Contacts turn it on from My Profile → Security. When off, contacts without "
+        "2FA see no 2FA option and cannot set it up. Contacts who already use 2FA keep it: "
+        "their sign-in still asks for a code, and they can still turn it off themselves.",
     )
     contacts_enforce_2fa = forms.BooleanField(
         required=False,
