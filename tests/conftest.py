@@ -158,6 +158,15 @@ def sudo_client(admin, enroll) -> Client:
     return browser
 
 
+def confirmed(client: Client, submitted: HttpResponse) -> HttpResponse:
+    """An administrator's form answered with the way to its confirmation page (I10):
+    open the page as the browser does, then press its button. Returns that answer."""
+    assert submitted.status_code == 302, submitted.content
+    page = client.get(submitted["Location"])
+    assert page.status_code == 200, (page.status_code, page.get("Location"))
+    return client.post(submitted["Location"])
+
+
 @pytest.fixture
 def contact_client(client, contact) -> Client:
     assert signin(client, contact).status_code == 302

@@ -33,7 +33,7 @@ from .policy import (
     twofactor_allowed,
     twofactor_enforced,
 )
-from .verify import Verdict, second_factor_verify, verdict_message
+from .verify import second_factor_verify, verdict_message
 
 LOW_CODES = 3  # C7: warn when this few recovery codes remain
 
@@ -198,11 +198,7 @@ def _reauth(
             )
             if result.passed:
                 return on_success()
-            error, status = verdict_message(result)
-            if result.verdict is Verdict.WRONG:
-                error = error.replace(
-                    "That code is not correct.", "The password or the code is not correct."
-                )
+            error, status = verdict_message(result, with_password=True)
     title, text, button, danger = REAUTH_PAGES[action]
     return render(
         request,
