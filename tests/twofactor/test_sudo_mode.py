@@ -324,3 +324,89 @@ def test_i10_deactivation_says_what_happens_and_that_no_mail_is_sent(sudo_client
     assert not agent.is_active
     assert AuditEvent.objects.filter(event=Event.ACCOUNT_DEACTIVATED, subject=agent).exists()
     assert deliver() == []
+
+
+def test_i10_turning_off_agent_enforcement_says_who_keeps_what(sudo_client, deliver):
+    SecurityPolicy.objects.update_or_create(pk=1, defaults={"agents_enforce_2fa": True})
+    submitted = sudo_client.post("/agent/admin/agent-portal/login/", {})
+    assert submitted["Location"] == "/agent/admin/policy/confirm/"
+    page = sudo_client.get(submitted["Location"]).content.decode()
+    assert "“Enforce two-factor authentication (2FA) for all agents” is switched off" in page
+    assert "agents who use it keep it" in page
+    assert "No e-mail is sent" in page
+    assert policy_current().agents_enforce_2fa
+    done = sudo_client.post(submitted["Location"])
+    assert done["Location"] == "/agent/admin/agent-portal/login/"
+    assert not policy_current().agents_enforce_2fa
+    event = AuditEvent.objects.get(event=Event.POLICY_CHANGED)
+    assert event.detail == {"changes": {"agents_enforce_2fa": [True, False]}}
+    assert deliver() == []
+
+
+def test_i10_creating_contacts_at_the_first_sso_sign_in_names_the_providers(sudo_client):
+    SSOProvider.objects.create(
+        name="Acme ID", slug="acme", issuer="https://id.acme.example", client_id="x"
+    )
+    submitted = sudo_client.post(
+        "/agent/admin/customer-portal/security/",
+        {"contacts_allow_2fa": "on", "sso_create_contacts": "on"},
+    )
+    page = sudo_client.get(submitted["Location"]).content.decode()
+    assert "gets a contact account at their first sign-in" in page
+    assert "Providers that can do this now: Acme ID." in page
+
+
+def test_i10_switching_a_setting_on_needs_no_sudo_mode(scene):
+    response = scene.client.post(
+        "/agent/admin/customer-portal/security/",
+        {"contacts_allow_2fa": "on", "contacts_enforce_2fa": "on"},
+    )
+    assert response["Location"] == "/agent/admin/customer-portal/security/"
+    assert policy_current().contacts_enforce_2fa
+
+
+def test_i10_a_confirmation_posted_without_being_shown_changes_nothing(sudo_client):
+    sudo_client.post("/agent/admin/customer-portal/security/", {})
+    response = sudo_client.post("/agent/admin/policy/confirm/", follow=True)
+    assert policy_current().contacts_allow_2fa
+    assert "The settings changed meanwhile" in response.content.decode()
+    assert "“Allow two-factor authentication for contacts” is switched off" in (
+        response.content.decode()
+    )
+
+
+def test_i10_a_policy_confirmation_applies_only_the_weakening_it_showed(sudo_client):
+    """Another administrator's save between the page and the button cannot make the
+    button weaken something the page did not show."""
+    SecurityPolicy.objects.update_or_create(
+        pk=1, defaults={"contacts_enforce_2fa": True, "sso_create_contacts": True}
+    )
+    submitted = sudo_client.post(
+        "/agent/admin/customer-portal/security/",
+        {"contacts_allow_2fa": "on", "sso_create_contacts": "on"},
+    )
+    page = sudo_client.get(submitted["Location"]).content.decode()
+    assert "“Enforce two-factor authentication (2FA) for all users” is switched off" in page
+    assert "Create a contact" not in page  # unchanged, so not shown
+    # Meanwhile another administrator stops creating contacts at SSO sign-in.
+    SecurityPolicy.objects.filter(pk=1).update(sso_create_contacts=False)
+    refused = sudo_client.post(submitted["Location"], follow=True)
+    assert "The settings changed meanwhile" in refused.content.decode()
+    assert "“Create a contact at the first single sign-on” is switched on" in (
+        refused.content.decode()
+    )
+    policy = policy_current()
+    assert policy.contacts_enforce_2fa and not policy.sso_create_contacts
+    sudo_client.post(submitted["Location"])  # now both were shown
+    policy = SecurityPolicy.objects.get(pk=1)
+    assert not policy.contacts_enforce_2fa and policy.sso_create_contacts
+
+
+def test_i10_removing_an_sso_provider_says_who_must_choose_a_password(sudo_client):
+    provider = SSOProvider.objects.create(
+        name="Acme ID", slug="acme", issuer="https://id.acme.example", client_id="x"
+    )
+    page = sudo_client.get(f"/agent/admin/sso/{provider.pk}/delete/").content.decode()
+    assert "Those who only ever signed in with Acme ID have no password" in page
+    assert "No e-mail is sent" in page
+    assert SSOProvider.objects.exists()

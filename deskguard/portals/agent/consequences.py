@@ -100,7 +100,7 @@ def policy_change(*, diff: dict[str, list[bool]], labels: dict[str, str]) -> lis
     for name, (_, new) in diff.items():
         switched = f"“{labels.get(name, name)}” is switched {'on' if new else 'off'}"
         lines.append(f"{switched}. {_POLICY_TEXT[name, new]()}")
-    lines.append(f"{NO_MAIL} Each account meets the new setting at its next request.")
+    lines.append(f"{NO_MAIL} The change applies to every account at its next request.")
     return lines
 
 
