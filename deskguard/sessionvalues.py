@@ -1,6 +1,7 @@
 """Time-limited values in the session: the pending sign-in (C6), the secret being
-enrolled (B2), fresh recovery codes (B3), the re-authentication mark (B5-B7) and
-SSO flows (A4). One place decides whether a stored time is still fresh."""
+enrolled (B2), fresh recovery codes (B3), the recent-second-factor mark (B5-B7, and
+administrators' sudo mode, I10), changes waiting for an administrator's confirmation
+(I10) and SSO flows (A4). One place decides whether a stored time is still fresh."""
 
 from __future__ import annotations
 

@@ -146,6 +146,28 @@ def admin_client(client, admin) -> Client:
 
 
 @pytest.fixture
+def sudo_client(admin, enroll) -> Client:
+    """The administrator in sudo mode (I10), in a browser of their own: enrolled, and
+    signed in with password and a current code just now. For the next 10 minutes an
+    action that weakens an account or the policy asks only for its confirmation. (A
+    test that stays past the window re-authenticates at /agent/admin/sudo/.)"""
+    browser = Client()
+    enrollment = enroll(admin)
+    url = code_step(browser, admin)
+    assert browser.post(url, {"code": enrollment.code()}).status_code == 302
+    return browser
+
+
+def confirmed(client: Client, submitted: HttpResponse) -> HttpResponse:
+    """An administrator's form answered with the way to its confirmation page (I10):
+    open the page as the browser does, then press its button. Returns that answer."""
+    assert submitted.status_code == 302, submitted.content
+    page = client.get(submitted["Location"])
+    assert page.status_code == 200, (page.status_code, page.get("Location"))
+    return client.post(submitted["Location"])
+
+
+@pytest.fixture
 def contact_client(client, contact) -> Client:
     assert signin(client, contact).status_code == 302
     return client

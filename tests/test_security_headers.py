@@ -82,6 +82,7 @@ def test_f4_customer_pages_have_no_inline_code_the_policy_would_block(
         "/agent/admin/agents/",
         "/agent/admin/contacts/",
         "/agent/admin/accounts/new/",
+        "/agent/admin/sudo/",
         "/agent/signin/",
         "/portal/signin/",
     ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.http import HttpRequest
 
 from deskguard.audit.models import Event
 from deskguard.events import security_event
@@ -26,12 +27,23 @@ def user_create(
     return user
 
 
+def deactivate_refusal(*, admin: User, target: User) -> str | None:
+    """Why `admin` may not deactivate `target`, or None if they may."""
+    if not admin.is_admin:
+        return "Only administrators can do this."
+    if target.pk == admin.pk:
+        return "You cannot deactivate your own account."
+    if not target.is_active:
+        return f"{target.email} is already deactivated."
+    return None
+
+
 @transaction.atomic
-def user_deactivate(*, user: User, by: User) -> None:
+def user_deactivate(*, user: User, by: User, request: HttpRequest | None = None) -> None:
     """A deactivated account cannot sign in; its sessions stop at the next request
     because the session backend refuses inactive users."""
     if not user.is_active:
         return
     user.is_active = False
     user.save(update_fields=["is_active"])
-    security_event(event=Event.ACCOUNT_DEACTIVATED, actor=by, subject=user)
+    security_event(event=Event.ACCOUNT_DEACTIVATED, request=request, actor=by, subject=user)

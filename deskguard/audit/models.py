@@ -34,6 +34,7 @@ class Event(models.TextChoices):
     RECOVERY_RESENT = "recovery.resent", "Recovery codes resent by administrator"
     RECOVERY_USED = "recovery.used", "Recovery code used"
     POLICY_CHANGED = "policy.changed", "Security policy changed"
+    SUDO_ENTERED = "sudo.entered", "Administrator confirmed it is them (sudo mode)"
     PASSWORD_CHANGED = "password.changed", "Password changed"
     PASSWORD_RESET_REQUESTED = "password.reset_requested", "Password reset requested"
     PASSWORD_RESET = "password.reset", "Password reset"

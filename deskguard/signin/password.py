@@ -100,8 +100,8 @@ def signin_with_password(
         return SigninResult(Outcome.FAILED)
     account_key, address_key = keys
     throttle_settle_success(clear=[account_key], refund=[address_key])
-    # I11: an account with a second factor is always asked for it; the policy's
-    # "allow" only gates new enrolments.
+    # C1/C2, I11: an account with a factor is always asked for it, whatever the policy
+    # says now ("allow" off gates new enrolments only; see twofactor/policy.py).
     if getattr(user, "has_2fa", False):
         return SigninResult(Outcome.SECOND_FACTOR, user=user)
     session_login(request, user=user, method="password")

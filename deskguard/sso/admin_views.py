@@ -1,22 +1,42 @@
-"""Admin Settings -> Single sign-on (A4, D5): list, create, edit, delete providers."""
+"""Admin Settings -> Single sign-on (A4, D5): list, create, edit, delete providers.
+
+A provider is a way into accounts that skips the second factor, so every change to
+one (add, change, remove) needs sudo mode and a confirmation page that says what will
+happen (I10). A submitted form waits in the session, encrypted (it may hold the
+client secret), until the administrator confirms it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.contrib import messages
+from django.forms.utils import pretty_name
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from deskguard.httputil import AuthenticatedHttpRequest, form_data
 from deskguard.portals.access import admin_required
+from deskguard.portals.agent.confirmation import (
+    confirmation_page,
+    submitted_clear,
+    submitted_get,
+    submitted_put,
+)
+from deskguard.portals.agent.sudo import sudo_required
+from deskguard.twofactor.policy import policy_current
 
 from . import services
 from .flows import callback_url
 from .forms import SUGGESTED_ISSUERS, ProviderForm
-from .models import SSOProvider
+from .models import ProviderPortals, SSOProvider
 
 TAB = "sso"
+PENDING = "sso-provider"
+NO_MAIL = "No e-mail is sent."
 
 
 @admin_required
@@ -31,13 +51,7 @@ def provider_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def provider_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProviderForm(form_data(request))
     if request.method == "POST" and form.is_valid():
-        provider = services.sso_provider_create(
-            settings=form.provider_settings(),
-            client_secret=form.new_client_secret() or "",
-            by=request.user,
-        )
-        messages.success(request, f"{provider.name} is added. Register its callback URL below.")
-        return redirect("agent:admin-sso")
+        return _submit(request, provider=None)
     return _form_page(request, form, provider=None)
 
 
@@ -48,26 +62,147 @@ def provider_edit(request: AuthenticatedHttpRequest, provider_id: int) -> HttpRe
     provider = get_object_or_404(SSOProvider, pk=provider_id)
     form = ProviderForm(form_data(request), instance=provider)
     if request.method == "POST" and form.is_valid():
-        services.sso_provider_update(
-            provider=provider,
-            settings=form.provider_settings(),
-            client_secret=form.new_client_secret(),
-            by=request.user,
-        )
-        messages.success(request, f"{provider.name} is saved.")
-        return redirect("agent:admin-sso")
+        if not _changes(provider, form):
+            messages.info(request, "Nothing changed.")
+            return redirect("agent:admin-sso")
+        return _submit(request, provider=provider)
     return _form_page(request, form, provider=provider)
 
 
+def _submit(request: HttpRequest, *, provider: SSOProvider | None) -> HttpResponse:
+    data = {name: value for name in ProviderForm.base_fields if (value := request.POST.get(name))}
+    submitted_put(
+        request, PENDING, {"provider": provider.pk if provider else None, **data}, secret=True
+    )
+    return redirect("agent:admin-sso-confirm")
+
+
 @admin_required
+@sudo_required
+@require_http_methods(["GET", "POST"])
+def provider_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The submitted provider, validated again now, stated, then saved as shown."""
+    submitted = submitted_get(request, PENDING, secret=True)
+    provider_id = submitted.data.get("provider") if submitted else None
+    provider = SSOProvider.objects.filter(pk=provider_id).first() if provider_id else None
+    form = ProviderForm(submitted.data if submitted else None, instance=provider)
+    if submitted is None or (provider_id and provider is None) or not form.is_valid():
+        # Nothing waiting, or no longer valid (the slug was taken, the provider removed).
+        submitted_clear(request, PENDING)
+        messages.info(request, "There is no provider change waiting for your confirmation.")
+        return redirect("agent:admin-sso")
+    if request.method == "POST" and submitted.shown:
+        submitted_clear(request, PENDING)
+        if provider is None:
+            provider = services.sso_provider_create(
+                settings=form.provider_settings(),
+                client_secret=form.new_client_secret() or "",
+                by=request.user,
+                request=request,
+            )
+            messages.success(request, f"{provider.name} is added. Register its callback URL.")
+        else:
+            services.sso_provider_update(
+                provider=provider,
+                settings=form.provider_settings(),
+                client_secret=form.new_client_secret(),
+                by=request.user,
+                request=request,
+            )
+            messages.success(request, f"{provider.name} is saved.")
+        return redirect("agent:admin-sso")
+    submitted_put(request, PENDING, submitted.data, shown=True, secret=True)
+    name = form.cleaned_data["name"]
+    return confirmation_page(
+        request,
+        title=f"Change {provider.name}" if provider else f"Add {name}",
+        consequences=_describe(request, form, provider),
+        button="Save" if provider else "Add the provider",
+        cancel=reverse("agent:admin-sso-edit", args=[provider.pk])
+        if provider
+        else reverse("agent:admin-sso-new"),
+        tab=TAB,
+    )
+
+
+@admin_required
+@sudo_required
 @require_http_methods(["GET", "POST"])
 def provider_delete(request: AuthenticatedHttpRequest, provider_id: int) -> HttpResponse:
     provider = get_object_or_404(SSOProvider, pk=provider_id)
     if request.method == "POST":
-        services.sso_provider_delete(provider=provider, by=request.user)
+        services.sso_provider_delete(provider=provider, by=request.user, request=request)
         messages.success(request, f"{provider.name} is removed.")
         return redirect("agent:admin-sso")
-    return render(request, "sso/admin/delete.html", {"provider": provider, "tab": TAB})
+    return confirmation_page(
+        request,
+        title=f"Remove {provider.name}",
+        consequences=[
+            f"{provider.name} is removed and its “Sign in with {provider.name}” button "
+            "disappears from the sign-in pages at once.",
+            "Accounts keep their password and second factor. Those who only ever signed "
+            f"in with {provider.name} have no password: they choose one with “Forgot your "
+            "password?” on the sign-in page.",
+            NO_MAIL,
+        ],
+        button="Remove",
+        cancel=reverse("agent:admin-sso"),
+        tab=TAB,
+    )
+
+
+def _changes(provider: SSOProvider, form: ProviderForm) -> list[str]:
+    changed = [
+        field
+        for field, value in asdict(form.provider_settings()).items()
+        if getattr(provider, field) != value
+    ]
+    return changed + (["client_secret"] if form.new_client_secret() is not None else [])
+
+
+def _describe(request: HttpRequest, form: ProviderForm, provider: SSOProvider | None) -> list[str]:
+    settings = form.provider_settings()
+    name = settings.name
+    shown_on = dict(ProviderPortals.choices)[settings.portals]
+    if provider is None:
+        lines = [
+            f"{name} is added as a single sign-on provider: issuer {settings.issuer}, "
+            f"client ID {settings.client_id}.",
+        ]
+    else:
+        labels = {
+            field: str(f.label or pretty_name(field))
+            for field, f in ProviderForm.base_fields.items()
+        }
+        lines = [
+            f"{labels[field]}: "
+            + (
+                "a new secret replaces the stored one"
+                if field == "client_secret"
+                else f"{getattr(provider, field)} → {getattr(settings, field)}"
+            )
+            + "."
+            for field in _changes(provider, form)
+        ]
+    if settings.enabled:
+        lines.append(
+            f"Its “Sign in with {name}” button is shown on: {shown_on}. Whoever {name} "
+            "signs in with a verified e-mail address of an account here is signed in to "
+            "that account without a second factor: two-factor authentication covers "
+            "password sign-in only."
+        )
+        if (
+            settings.portals != ProviderPortals.AGENT
+            and policy_current(request).sso_create_contacts
+        ):
+            lines.append(
+                "A first sign-in with an address that has no account creates a contact "
+                "(Customer Portal · Security)."
+            )
+    else:
+        lines.append("It is disabled: no button and no sign-in until it is enabled.")
+    lines.append(NO_MAIL)
+    return lines
 
 
 def _form_page(

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from deskguard.accounts.models import User
 from deskguard.accounts.portal import Portal
@@ -39,27 +40,46 @@ def sso_providers_for_portal(*, portal: Portal) -> QuerySet[SSOProvider]:
     ).order_by("name", "pk")
 
 
-def _record(*, provider: SSOProvider, action: str, by: User, changed: list[str]) -> None:
+def _record(
+    *,
+    provider: SSOProvider,
+    action: str,
+    by: User,
+    changed: list[str],
+    request: HttpRequest | None,
+) -> None:
     security_event(
         event=Event.SSO_PROVIDER_CHANGED,
+        request=request,
         actor=by,
         detail={"action": action, "provider": provider.slug, "changed": changed},
     )
 
 
 @transaction.atomic
-def sso_provider_create(*, settings: ProviderSettings, client_secret: str, by: User) -> SSOProvider:
+def sso_provider_create(
+    *,
+    settings: ProviderSettings,
+    client_secret: str,
+    by: User,
+    request: HttpRequest | None = None,
+) -> SSOProvider:
     provider = SSOProvider(**asdict(settings))
     provider.client_secret_set(client_secret)
     provider.save()
     changed = sorted(asdict(settings)) + (["client_secret"] if client_secret else [])
-    _record(provider=provider, action="created", by=by, changed=changed)
+    _record(provider=provider, action="created", by=by, changed=changed, request=request)
     return provider
 
 
 @transaction.atomic
 def sso_provider_update(
-    *, provider: SSOProvider, settings: ProviderSettings, client_secret: str | None, by: User
+    *,
+    provider: SSOProvider,
+    settings: ProviderSettings,
+    client_secret: str | None,
+    by: User,
+    request: HttpRequest | None = None,
 ) -> SSOProvider:
     """`client_secret=None` keeps the stored secret (the form never shows it back)."""
     changed = [
@@ -72,13 +92,15 @@ def sso_provider_update(
         changed.append("client_secret")
     provider.save()
     # The detail names the fields that changed, never their secret value.
-    _record(provider=provider, action="updated", by=by, changed=sorted(changed))
+    _record(provider=provider, action="updated", by=by, changed=sorted(changed), request=request)
     return provider
 
 
 @transaction.atomic
-def sso_provider_delete(*, provider: SSOProvider, by: User) -> None:
-    _record(provider=provider, action="deleted", by=by, changed=[])
+def sso_provider_delete(
+    *, provider: SSOProvider, by: User, request: HttpRequest | None = None
+) -> None:
+    _record(provider=provider, action="deleted", by=by, changed=[], request=request)
     provider.delete()
 
 

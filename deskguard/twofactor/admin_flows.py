@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.contrib.auth import update_session_auth_hash
@@ -27,26 +28,67 @@ POLICY_FIELDS = (
 )
 
 
+# I10: the value of each setting that makes accounts weaker than before. Switching a
+# setting to it needs sudo mode and a confirmation; the other direction does not.
+WEAK_VALUES = {
+    "agents_enforce_2fa": False,
+    "contacts_allow_2fa": False,
+    "contacts_enforce_2fa": False,
+    # On, anyone a provider vouches for gets an account with no password or 2FA.
+    "sso_create_contacts": True,
+}
+
+
 class ActionRefused(Exception):
     """An administrator action the rules forbid; the message is shown to them."""
 
 
-@transaction.atomic
-def policy_update(request: HttpRequest, *, admin: User, changes: dict[str, bool]) -> list[str]:
-    """D5: change some policy fields; every change is recorded with before and after.
+class ConfirmationNeeded(ActionRefused):
+    """The change weakens the policy in ways the administrator has not confirmed."""
 
-    The row is locked so two administrators saving at once cannot lose an update.
-    """
-    SecurityPolicy.objects.get_or_create(pk=1)  # a test flush may have removed the row
-    policy = SecurityPolicy.objects.select_for_update().get(pk=1)
+    def __init__(self, weakening: list[str]) -> None:
+        super().__init__("Confirm the change first.")
+        self.weakening = weakening
+
+
+def policy_diff(policy: SecurityPolicy, changes: dict[str, bool]) -> dict[str, list[bool]]:
+    """The settings `changes` would change, as {name: [before, after]}."""
     if changes.get("contacts_enforce_2fa"):
         # Enforcing implies allowing: a contact cannot be required to use what is barred.
         changes = {**changes, "contacts_allow_2fa": True}
-    diff = {
+    return {
         name: [getattr(policy, name), bool(value)]
         for name, value in changes.items()
         if name in POLICY_FIELDS and getattr(policy, name) != bool(value)
     }
+
+
+def policy_weakening(diff: dict[str, list[bool]]) -> list[str]:
+    """The settings of `diff` that weaken accounts (I10)."""
+    return [name for name, (_, new) in diff.items() if WEAK_VALUES[name] == new]
+
+
+@transaction.atomic
+def policy_update(
+    request: HttpRequest,
+    *,
+    admin: User,
+    changes: dict[str, bool],
+    confirmed: Collection[str] = (),
+) -> list[str]:
+    """D5: change some policy fields; every change is recorded with before and after.
+
+    The row is locked so two administrators saving at once cannot lose an update, and
+    a change that weakens a setting the administrator did not confirm (`confirmed`,
+    what their confirmation page showed) is refused with ConfirmationNeeded: decided
+    under the lock, so another administrator's save in between cannot slip one in.
+    """
+    SecurityPolicy.objects.get_or_create(pk=1)  # a test flush may have removed the row
+    policy = SecurityPolicy.objects.select_for_update().get(pk=1)
+    diff = policy_diff(policy, changes)
+    weakening = policy_weakening(diff)
+    if not set(weakening) <= set(confirmed):
+        raise ConfirmationNeeded(weakening)
     for name, (_, new) in diff.items():
         setattr(policy, name, new)
     if diff:

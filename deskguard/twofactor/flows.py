@@ -4,15 +4,13 @@ code checks in verify.py."""
 
 from __future__ import annotations
 
-import time
-
 from django.db import transaction
 from django.http import HttpRequest
 
 from deskguard.accounts.models import User
 from deskguard.audit.models import Event
 from deskguard.events import security_event
-from deskguard.sessionvalues import is_fresh, timed_get, timed_put
+from deskguard.sessionvalues import timed_get, timed_put
 
 from . import services, totp
 from .policy import twofactor_active
@@ -23,8 +21,12 @@ ENROLL_KEY = "dg.enroll"
 ENROLL_TTL = 600
 CODES_KEY = "dg.codes"
 CODES_TTL = 1800
-REAUTH_KEY = "dg.reauth_at"
-# Replacing the authenticator is allowed for 10 minutes after proving both factors.
+REAUTH_KEY = "dg.reauth"
+# The one "recent second factor" mark of a session: set when its account proved
+# password + second factor (at sign-in, or on a re-authentication page). For 10
+# minutes it lets the holder replace their authenticator without asking again (B7),
+# and for an administrator it is sudo mode (I10, twofactor/sudo.py). Short, like
+# GitHub's sudo mode: a borrowed or stolen session gets a few minutes at most.
 REAUTH_TTL = 600
 
 
@@ -57,6 +59,8 @@ def enrollment_confirm(request: HttpRequest, *, user: User, code: str) -> bool:
     # The codes are in the session before anything is mailed: the page that shows them
     # never depends on the mail server (H2).
     request.session.pop(ENROLL_KEY, None)
+    # The proof was made with the factor just replaced: the next change (and, for an
+    # administrator, sudo mode) asks for the new one.
     request.session.pop(REAUTH_KEY, None)
     fresh_codes_put(request, codes)
     return True
@@ -81,11 +85,15 @@ def fresh_codes_confirm(request: HttpRequest) -> None:
 
 
 def reauth_mark(request: HttpRequest) -> None:
-    request.session[REAUTH_KEY] = time.time()
+    """`request.user` just proved password + second factor in this session. Sign-out
+    flushes the session and with it the mark."""
+    timed_put(request.session, REAUTH_KEY, request.user.pk)
 
 
 def reauth_recent(request: HttpRequest) -> bool:
-    return is_fresh(request.session.get(REAUTH_KEY), REAUTH_TTL)
+    # The mark names its account: it never vouches for another one in this session.
+    marked = timed_get(request.session, REAUTH_KEY, ttl=REAUTH_TTL)
+    return marked is not None and marked == request.user.pk
 
 
 def recovery_codes_regenerate(request: HttpRequest, *, user: User) -> None:

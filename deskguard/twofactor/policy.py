@@ -47,20 +47,28 @@ def has_2fa() -> Exists:
     return Exists(active_factors().filter(user=OuterRef("pk")))
 
 
-def twofactor_allowed(user: User, policy: SecurityPolicy) -> bool:
-    """Agents may always use 2FA; contacts only while the administrator allows it."""
+def enrolment_allowed(user: User, policy: SecurityPolicy) -> bool:
+    """Whether the account may set up a second factor it does not have yet: agents
+    always; contacts while the administrator allows (or enforces) it (D2)."""
     return user.kind == Kind.AGENT or policy.contacts_allow_2fa or policy.contacts_enforce_2fa
+
+
+def twofactor_allowed(user: User, policy: SecurityPolicy) -> bool:
+    """Whether the account has the 2FA pages (Security tab, replace, regenerate, turn
+    off): it may enrol, or it already has a factor.
+
+    I11: switching "allow 2FA for contacts" off gates new enrolments only. A contact
+    who enrolled keeps the factor, is still challenged, and still reaches Security to
+    regenerate codes, replace the app or turn 2FA off themselves. A setting switched
+    off must never silently weaken accounts: dropping their factor would make their
+    next sign-in password-only, with no mail and no audit row of their own."""
+    return enrolment_allowed(user, policy) or twofactor_active(user)
 
 
 def twofactor_enforced(user: User, policy: SecurityPolicy) -> bool:
     if user.kind == Kind.AGENT:
         return policy.agents_enforce_2fa
     return policy.contacts_enforce_2fa
-
-
-def challenge_needed(user: User, policy: SecurityPolicy) -> bool:
-    """C1/C2: a form login of an account with an active authenticator asks for it."""
-    return twofactor_allowed(user, policy) and twofactor_active(user)
 
 
 def enrollment_required(user: User, policy: SecurityPolicy) -> bool:

@@ -144,8 +144,9 @@ def _check(
     return services.totp_accept(device=device, code=code, at=at, gate=gate)
 
 
-def verdict_message(result: Result) -> tuple[str, int]:
-    """What the user reads after a refused code, and the HTTP status."""
+def verdict_message(result: Result, *, with_password: bool = False) -> tuple[str, int]:
+    """What the user reads after a refused code, and the HTTP status. A
+    re-authentication (`with_password`) does not say which of the two was wrong."""
     if result.verdict is Verdict.THROTTLED and result.retry_at:
         return retry_message(result.retry_at), 429
     if result.verdict is Verdict.LOCKED:
@@ -153,11 +154,12 @@ def verdict_message(result: Result) -> tuple[str, int]:
             "Sign-in with authenticator codes is locked after too many wrong codes. "
             "Use one of your recovery codes, or ask an administrator."
         ), 403
-    text = (
-        "That code was already used. Wait for the next code in your app."
-        if result.verdict is Verdict.REPLAYED
-        else "That code is not correct."
-    )
+    if result.verdict is Verdict.REPLAYED:
+        text = "That code was already used. Wait for the next code in your app."
+    elif with_password:
+        text = "The password or the code is not correct."
+    else:
+        text = "That code is not correct."
     if result.retry_at:
         text += " " + retry_message(result.retry_at)
     return text, 400

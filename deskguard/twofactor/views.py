@@ -27,12 +27,13 @@ from . import flows, recovery, services, totp
 from .forms import ConfirmSavedForm, EnrollForm, ReauthForm
 from .policy import (
     active_factors,
+    enrolment_allowed,
     policy_current,
     twofactor_active,
     twofactor_allowed,
     twofactor_enforced,
 )
-from .verify import Verdict, second_factor_verify, verdict_message
+from .verify import second_factor_verify, verdict_message
 
 LOW_CODES = 3  # C7: warn when this few recovery codes remain
 
@@ -72,6 +73,9 @@ def security(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
             "remaining": remaining,
             "low_codes": device is not None and remaining <= LOW_CODES,
             "enforced": twofactor_enforced(user, policy_current(request)),
+            # I11: an enrolled contact keeps 2FA after "allow" was switched off; the
+            # page says that turning it off now cannot be undone by them.
+            "enrolment_allowed": enrolment_allowed(user, policy_current(request)),
             "sso_session": not is_password_login(session_method(request)),
             "history": AuditEvent.objects.filter(subject=user)[:10],
         },
@@ -194,11 +198,7 @@ def _reauth(
             )
             if result.passed:
                 return on_success()
-            error, status = verdict_message(result)
-            if result.verdict is Verdict.WRONG:
-                error = error.replace(
-                    "That code is not correct.", "The password or the code is not correct."
-                )
+            error, status = verdict_message(result, with_password=True)
     title, text, button, danger = REAUTH_PAGES[action]
     return render(
         request,
@@ -258,6 +258,9 @@ def disable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
     def done() -> HttpResponse:
         flows.twofactor_disable(request, user=user)
         messages.success(request, "Two-factor authentication is off.")
-        return redirect(portal.url("security"))
+        # I11: a contact whose 2FA outlived "allow" has no Security page once it is off.
+        if twofactor_allowed(user, policy_current(request)):
+            return redirect(portal.url("security"))
+        return redirect(portal.url("profile"))
 
     return _reauth(request, portal, user, "disable", done)

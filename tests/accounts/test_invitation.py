@@ -10,7 +10,7 @@ from django.test import Client
 
 from deskguard.accounts.models import Kind, User
 from deskguard.outbox.models import MailKind, OutboundMail
-from tests.conftest import signin
+from tests.conftest import confirmed, signin
 
 CHOSEN = "my own new passphrase 7"
 
@@ -83,8 +83,16 @@ def test_a6_an_invitation_link_works_only_once(admin_client, other_client, maile
     assert signin(attacker, invited, password=CHOSEN).status_code == 302
 
 
-def test_a6_an_administrator_invites_an_agent_administrator(admin_client, mailed_links):
-    invite(admin_client, kind="agent", email="boss@example.com", is_admin="on")
+def test_a6_i10_an_administrator_invites_an_agent_administrator_after_confirming(
+    sudo_client, mailed_links
+):
+    submitted = invite(sudo_client, kind="agent", email="boss@example.com", is_admin="on")
+    assert not User.objects.filter(email="boss@example.com").exists()  # not before confirming
+    page = sudo_client.get(submitted["Location"]).content.decode()
+    assert "New Person &lt;boss@example.com&gt; is invited as an administrator" in page
+    assert "turn off two-factor authentication for any account" in page
+    assert "An invitation with a link to choose a password is e-mailed to boss@example.com" in page
+    assert confirmed(sudo_client, submitted)["Location"] == "/agent/admin/agents/"
     assert User.objects.get(email="boss@example.com").is_admin
     (link,) = mailed_links("boss@example.com")
     assert link.startswith("http://testserver/agent/invitation/")

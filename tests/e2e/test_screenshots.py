@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from deskguard.tickets.services import ticket_reply
 from deskguard.twofactor import services, totp
+from tests.conftest import PASSWORD
 from tests.tasks import run_queued_tasks
 
 from .conftest import browser_signin, shoot
@@ -120,3 +121,69 @@ def test_screens_of_the_mail_delivery_pages(page: Page, admin, contact, settings
     page.get_by_role("link", name="Open the HTML version").click()
     expect(page.get_by_text("Your recovery codes (each works once)")).to_be_visible()
     shoot(page, "23-mail-message-html", phone=True)
+
+
+def test_screens_of_sudo_mode_and_the_confirmation_pages(
+    page: Page, admin, agent, contact, browser_log
+):
+    """I10: Confirm it is you (without and with 2FA), and the confirmation pages of
+    actions that weaken an account or the policy; I11: an enrolled contact's Security
+    page once "allow" is off."""
+    services.device_activate(user=agent, secret=totp.secret_new(), step=0)
+    contact_secret = totp.secret_new()
+    services.device_activate(user=contact, secret=contact_secret, step=0)
+    browser_signin(page, admin)  # no 2FA yet: not in sudo mode
+    page.goto(f"/agent/admin/agents/{agent.pk}/disable-2fa/")
+    expect(
+        page.get_by_text("Set up two-factor authentication for your own account")
+    ).to_be_visible()
+    shoot(page, "30-sudo-set-up-2fa-first", phone=True)
+
+    services.device_activate(user=admin, secret=SECRET, step=0)
+    page.reload()
+    expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
+    shoot(page, "31-sudo-confirm-it-is-you", phone=True)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Verification code").fill(pyotp.TOTP(SECRET).now())
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile(rf"/agents/{agent.pk}/disable-2fa/$"))
+    shoot(page, "32-confirm-disable-2fa", phone=True)
+
+    page.goto("/agent/admin/agents/")
+    page.get_by_role("row", name=re.compile(agent.email)).get_by_role(
+        "link", name="Deactivate"
+    ).click()
+    shoot(page, "33-confirm-deactivate")
+
+    page.goto("/agent/admin/customer-portal/security/")
+    page.get_by_label("Allow two-factor authentication for contacts").uncheck()
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(re.compile(r"/admin/policy/confirm/$"))
+    shoot(page, "34-confirm-allow-off", phone=True)
+    page.get_by_role("button", name="Save the change").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+
+    page.goto("/agent/admin/sso/new/")
+    page.get_by_label("Name").fill("Acme ID")
+    page.get_by_label("Slug").fill("acme")
+    page.get_by_label("Issuer or discovery URL").fill("https://id.acme.example")
+    page.get_by_label("Client ID").fill("deskguard")
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(re.compile(r"/admin/sso/confirm/$"))
+    shoot(page, "35-confirm-sso-add")
+
+    page.goto("/agent/admin/accounts/new/")
+    page.get_by_label("Kind").select_option("agent")
+    page.get_by_label("Email").fill("boss@example.com")
+    page.get_by_label("Administrator (agents only)").check()
+    page.get_by_role("button", name="Send the invitation").click()
+    expect(page).to_have_url(re.compile(r"/admin/accounts/new/confirm/$"))
+    shoot(page, "36-confirm-invite-admin")
+
+    page.get_by_role("button", name="Sign out").click()
+    browser_signin(page, contact)
+    page.get_by_label("Verification code").fill(pyotp.TOTP(contact_secret).now())
+    page.get_by_role("button", name="Verify").click()
+    page.goto("/portal/profile/security/")
+    expect(page.get_by_text("if you turn it off, you cannot turn it on again")).to_be_visible()
+    shoot(page, "37-security-on-allow-off", phone=True)

@@ -11,12 +11,15 @@ from deskguard.audit.models import AuditEvent, Event
 from deskguard.crypto import secret_decrypt
 from deskguard.sso.models import SSOProvider
 from deskguard.sso.services import sso_provider_rotate_secrets
+from tests.conftest import confirmed
 from tests.sso.conftest import CLIENT_SECRET, sso_sign_in
 
 ADMIN_URLS = [
     ("get", "/agent/admin/sso/"),
     ("get", "/agent/admin/sso/new/"),
     ("post", "/agent/admin/sso/new/"),
+    ("get", "/agent/admin/sso/confirm/"),
+    ("post", "/agent/admin/sso/confirm/"),
     ("get", "/agent/admin/sso/{pk}/"),
     ("post", "/agent/admin/sso/{pk}/"),
     ("get", "/agent/admin/sso/{pk}/delete/"),
@@ -64,9 +67,16 @@ def test_a4_the_admin_settings_tabs_link_to_single_sign_on(admin_client):
 
 
 def test_a4_f1_an_admin_adds_a_provider_whose_secret_is_encrypted_and_recorded_blind(
-    admin_client, admin
+    sudo_client, admin
 ):
-    response = admin_client.post("/agent/admin/sso/new/", form())
+    admin_client = sudo_client
+    submitted = admin_client.post("/agent/admin/sso/new/", form())
+    page = admin_client.get(submitted["Location"]).content.decode()
+    assert "Acme ID is added as a single sign-on provider" in page  # I10: stated first
+    assert "without a second factor" in page
+    assert CLIENT_SECRET not in page
+    assert not SSOProvider.objects.exists()
+    response = confirmed(admin_client, submitted)
     assert response.status_code == 302
     provider = SSOProvider.objects.get()
     assert CLIENT_SECRET not in provider.client_secret_encrypted
@@ -81,15 +91,20 @@ def test_a4_f1_an_admin_adds_a_provider_whose_secret_is_encrypted_and_recorded_b
 
 
 def test_a4_the_edit_form_never_renders_the_secret_and_an_empty_field_keeps_it(
-    admin_client, provider
+    sudo_client, provider
 ):
+    admin_client = sudo_client
     page = admin_client.get(f"/agent/admin/sso/{provider.pk}/").content.decode()
     assert CLIENT_SECRET not in page
     assert provider.client_secret_encrypted not in page
     assert "A secret is stored" in page
-    response = admin_client.post(
+    submitted = admin_client.post(
         f"/agent/admin/sso/{provider.pk}/", form(slug="testid", name="Renamed", client_secret="")
     )
+    page = admin_client.get(submitted["Location"]).content.decode()
+    assert "Name: TestID → Renamed." in page
+    assert "secret" not in page.split("What happens")[1].split("</ul>")[0]
+    response = confirmed(admin_client, submitted)
     assert response.status_code == 302
     provider.refresh_from_db()
     assert provider.name == "Renamed"
@@ -98,10 +113,12 @@ def test_a4_the_edit_form_never_renders_the_secret_and_an_empty_field_keeps_it(
     assert "name" in event.detail["changed"] and "client_secret" not in event.detail["changed"]
 
 
-def test_a4_a_new_secret_replaces_the_old_one(admin_client, provider):
-    admin_client.post(
+def test_a4_a_new_secret_replaces_the_old_one(sudo_client, provider):
+    submitted = sudo_client.post(
         f"/agent/admin/sso/{provider.pk}/", form(slug="testid", client_secret="brand-new-secret")
     )
+    assert provider.client_secret_get() == CLIENT_SECRET  # not before the confirmation
+    confirmed(sudo_client, submitted)
     provider.refresh_from_db()
     assert provider.client_secret_get() == "brand-new-secret"
     event = AuditEvent.objects.get(event=Event.SSO_PROVIDER_CHANGED)
@@ -123,12 +140,13 @@ def test_a4_slugs_are_unique(admin_client, provider):
     assert b"Another provider uses this slug" in response.content
 
 
-def test_a4_openid_and_email_scopes_are_always_requested(admin_client, db):
-    admin_client.post("/agent/admin/sso/new/", form(scopes="profile"))
+def test_a4_openid_and_email_scopes_are_always_requested(sudo_client):
+    confirmed(sudo_client, sudo_client.post("/agent/admin/sso/new/", form(scopes="profile")))
     assert SSOProvider.objects.get().scopes == "openid profile email"
 
 
-def test_a4_an_admin_removes_a_provider_and_its_button_goes(admin_client, client, provider):
+def test_a4_an_admin_removes_a_provider_and_its_button_goes(sudo_client, client, provider):
+    admin_client = sudo_client
     assert admin_client.get(f"/agent/admin/sso/{provider.pk}/delete/").status_code == 200
     response = admin_client.post(f"/agent/admin/sso/{provider.pk}/delete/")
     assert response.status_code == 302
@@ -139,10 +157,11 @@ def test_a4_an_admin_removes_a_provider_and_its_button_goes(admin_client, client
 
 
 def test_a4_c8_the_client_secret_never_reaches_logs_or_audit_details(
-    admin_client, client, caplog, oidc, make_provider, contact
+    sudo_client, client, caplog, oidc, make_provider, contact
 ):
     caplog.set_level(logging.DEBUG)
-    admin_client.post("/agent/admin/sso/new/", form(slug="acme", issuer=oidc.url))
+    submitted = sudo_client.post("/agent/admin/sso/new/", form(slug="acme", issuer=oidc.url))
+    confirmed(sudo_client, submitted)
     provider = SSOProvider.objects.get(slug="acme")
     sub = oidc.user("carol-logs", email=contact.email, email_verified=True)
     assert sso_sign_in(client, provider, "customer", sub)["Location"] == "/portal/"

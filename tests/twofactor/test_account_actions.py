@@ -100,13 +100,11 @@ def test_b6_under_enforcement_the_disable_button_is_absent_and_a_forged_post_is_
     assert TOTPDevice.objects.filter(user=agent).exists()
 
 
-def test_i11_d2_an_enrolled_contact_is_still_challenged_after_allow_is_switched_off(
-    client, contact, enroll
-):
-    """Turning "allow" off gates new enrolments; it never silently drops a contact's
-    second factor (I11)."""
-    enroll(contact)
+def test_d2_contacts_barred_from_2fa_have_no_security_page_and_no_code_step(client, contact):
+    """Contacts who never enrolled; one who did keeps their factor (I11,
+    test_allow_off_keeps_enrolled_contacts.py)."""
     SecurityPolicy.objects.update_or_create(pk=1, defaults={"contacts_allow_2fa": False})
     response = client.post("/portal/signin/", {"email": contact.email, "password": PASSWORD})
-    assert response["Location"] == "/portal/signin/verify/"
-    assert "_auth_user_id" not in client.session
+    assert response["Location"] == "/portal/"
+    assert client.get("/portal/profile/security/").status_code == 404
+    assert b"Security" not in client.get("/portal/profile/").content

@@ -13,7 +13,7 @@ from deskguard.audit.models import AuditEvent, Event
 from deskguard.outbox.models import MailKind, MailStatus, OutboundMail
 from deskguard.twofactor.models import RecoveryCode, SecurityPolicy, TOTPDevice
 from deskguard.twofactor.policy import policy_current
-from tests.conftest import PASSWORD, code_step, signin
+from tests.conftest import PASSWORD, code_step, confirmed, signin
 
 
 def test_d1_d5_an_admin_enforces_2fa_for_agents_and_the_change_is_recorded(admin_client, admin):
@@ -27,11 +27,13 @@ def test_d1_d5_an_admin_enforces_2fa_for_agents_and_the_change_is_recorded(admin
     assert event.detail == {"changes": {"agents_enforce_2fa": [False, True]}}
 
 
-def test_d2_the_customer_portal_security_tab_has_both_options(admin_client):
-    page = admin_client.get("/agent/admin/customer-portal/security/")
+def test_d2_the_customer_portal_security_tab_has_both_options(sudo_client):
+    page = sudo_client.get("/agent/admin/customer-portal/security/")
     assert b"Allow two-factor authentication for contacts" in page.content
     assert b"Enforce two-factor authentication (2FA) for all users" in page.content
-    admin_client.post("/agent/admin/customer-portal/security/", {})
+    submitted = sudo_client.post("/agent/admin/customer-portal/security/", {})
+    assert policy_current().contacts_allow_2fa  # I10: not before the confirmation
+    confirmed(sudo_client, submitted)
     assert not policy_current().contacts_allow_2fa
 
 
@@ -43,7 +45,11 @@ def test_d2_the_customer_portal_security_tab_has_both_options(admin_client):
         "/agent/admin/agents/1/disable-2fa/",
         "/agent/admin/contacts/1/resend-codes/",
         "/agent/admin/contacts/1/disable-2fa/",
+        "/agent/admin/accounts/1/deactivate/",
         "/agent/admin/",
+        "/agent/admin/sudo/",
+        "/agent/admin/policy/confirm/",
+        "/agent/admin/accounts/new/confirm/",
     ],
 )
 def test_d5_only_administrators_see_or_change_settings(client, agent, contact, path):
@@ -58,14 +64,13 @@ def test_d5_only_administrators_see_or_change_settings(client, agent, contact, p
 
 
 def test_d3_an_admin_disables_one_agents_2fa_signs_them_out_and_mails_them(
-    client, admin, agent, enroll, mailoutbox, deliver
+    client, sudo_client, admin, agent, enroll, mailoutbox, deliver
 ):
     enrollment = enroll(agent)
     url = code_step(client, agent)
     client.post(url, {"code": enrollment.code()})
     assert client.get("/agent/").status_code == 200
-    admin_client = Client()
-    signin(admin_client, admin)
+    admin_client = sudo_client
     listing = admin_client.get("/agent/admin/agents/")
     assert f"/agent/admin/agents/{agent.pk}/disable-2fa/".encode() in listing.content
     confirm = admin_client.get(f"/agent/admin/agents/{agent.pk}/disable-2fa/")
@@ -86,10 +91,10 @@ def test_d3_an_admin_disables_one_agents_2fa_signs_them_out_and_mails_them(
 
 
 def test_d3_under_enforcement_the_agent_must_enroll_again_at_next_sign_in(
-    admin_client, agent, enroll
+    sudo_client, agent, enroll
 ):
     enroll(agent)
-    assert admin_client.post(f"/agent/admin/agents/{agent.pk}/disable-2fa/").status_code == 302
+    assert sudo_client.post(f"/agent/admin/agents/{agent.pk}/disable-2fa/").status_code == 302
     # (Enforcement covers administrators too, so it is switched on after the action.)
     SecurityPolicy.objects.update_or_create(pk=1, defaults={"agents_enforce_2fa": True})
     client = Client()
@@ -163,10 +168,10 @@ def test_d4_under_contact_enforcement_an_admin_cannot_disable_one_contacts_2fa(
 
 
 def test_d4_without_contact_enforcement_an_admin_may_disable_a_contacts_2fa(
-    admin_client, contact, enroll
+    sudo_client, contact, enroll
 ):
     enroll(contact)
-    assert admin_client.post(f"/agent/admin/contacts/{contact.pk}/disable-2fa/").status_code == 302
+    assert sudo_client.post(f"/agent/admin/contacts/{contact.pk}/disable-2fa/").status_code == 302
     assert not TOTPDevice.objects.filter(user=contact).exists()
 
 

@@ -1,5 +1,6 @@
 """Admin Settings pages for 2FA policy and assistance (D1-D5). Thin: each calls one
-flow in twofactor/admin_flows.py."""
+flow in twofactor/admin_flows.py. What weakens an account or the policy goes through
+sudo mode and a confirmation page first (I10)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,21 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from deskguard.accounts.models import Kind, User
+from deskguard.accounts.services import deactivate_refusal, user_deactivate
 from deskguard.httputil import AuthenticatedHttpRequest, form_data
 from deskguard.portals.access import admin_required
 from deskguard.twofactor import admin_flows
+from deskguard.twofactor.models import SecurityPolicy
 from deskguard.twofactor.policy import policy_current, twofactor_active
+from deskguard.twofactor.sudo import sudo_active
+
+from . import consequences
+from .confirmation import confirmation_page, submitted_clear, submitted_get, submitted_put
+from .sudo import sudo_redirect, sudo_required
 
 
 class AgentLoginPolicyForm(forms.Form):
@@ -32,8 +41,9 @@ class CustomerSecurityPolicyForm(forms.Form):
     contacts_allow_2fa = forms.BooleanField(
         required=False,
         label="Allow two-factor authentication for contacts",
-        help_text="Contacts turn it on from My Profile → Security. When off, contacts see no "
-        "2FA option and their sign-in asks no code.",
+        help_text="Contacts turn it on from My Profile → Security. When off, contacts without "
+        "2FA see no 2FA option and cannot set it up. Contacts who already use 2FA keep it: "
+        "their sign-in still asks for a code, and they can still turn it off themselves.",
     )
     contacts_enforce_2fa = forms.BooleanField(
         required=False,
@@ -53,6 +63,14 @@ POLICY_PAGES: dict[str, tuple[type[forms.Form], str, str]] = {
 }
 
 
+POLICY_LABELS = {
+    name: str(field.label)
+    for form_class, _, _ in POLICY_PAGES.values()
+    for name, field in form_class.base_fields.items()
+}
+POLICY = "policy"
+
+
 @admin_required
 @require_http_methods(["GET", "POST"])
 def policy_page(request: AuthenticatedHttpRequest, page: str) -> HttpResponse:
@@ -62,7 +80,13 @@ def policy_page(request: AuthenticatedHttpRequest, page: str) -> HttpResponse:
     initial = {name: getattr(policy, name) for name in form_class.base_fields}
     form = form_class(form_data(request), initial=initial)
     if request.method == "POST" and form.is_valid():
-        changed = admin_flows.policy_update(request, admin=admin, changes=form.cleaned_data)
+        try:
+            changed = admin_flows.policy_update(request, admin=admin, changes=form.cleaned_data)
+        except admin_flows.ConfirmationNeeded:
+            # I10: it weakens the policy. Kept for the confirmation page, which comes
+            # after the re-authentication if the administrator is not in sudo mode.
+            submitted_put(request, POLICY, {"page": page, **form.cleaned_data}, secret=False)
+            return redirect("agent:admin-policy-confirm")
         messages.success(request, "Saved." if changed else "Nothing changed.")
         return redirect(f"agent:admin-policy-{page}")
     return render(
@@ -80,31 +104,89 @@ def policy_page(request: AuthenticatedHttpRequest, page: str) -> HttpResponse:
     )
 
 
+@admin_required
+@sudo_required
+@require_http_methods(["GET", "POST"])
+def policy_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """I10: the policy change that weakens a setting, stated, then applied as shown."""
+    submitted = submitted_get(request, POLICY, secret=False)
+    page = str(submitted.data.get("page")) if submitted else ""
+    if submitted is None or page not in POLICY_PAGES:
+        messages.info(request, "There is no change waiting for your confirmation.")
+        return redirect("agent:admin")
+    changes = {k: bool(v) for k, v in submitted.data.items() if k in admin_flows.POLICY_FIELDS}
+    shown = submitted.shown if isinstance(submitted.shown, list) else []
+    if request.method == "POST":
+        try:
+            admin_flows.policy_update(request, admin=request.user, changes=changes, confirmed=shown)
+        except admin_flows.ConfirmationNeeded:
+            messages.warning(request, "The settings changed meanwhile. Check the change again.")
+            return redirect("agent:admin-policy-confirm")
+        submitted_clear(request, POLICY)
+        messages.success(request, "Saved.")
+        return redirect(f"agent:admin-policy-{page}")
+    diff = admin_flows.policy_diff(policy_current(request), changes)
+    weakening = admin_flows.policy_weakening(diff)
+    if not diff:
+        submitted_clear(request, POLICY)
+        messages.info(request, "Nothing changed: the settings are already like that.")
+        return redirect(f"agent:admin-policy-{page}")
+    submitted_put(request, POLICY, submitted.data, shown=weakening, secret=False)
+    area, tab = POLICY_PAGES[page][1:]
+    return confirmation_page(
+        request,
+        title=f"Change {area} · {tab}",
+        consequences=consequences.policy_change(diff=diff, labels=POLICY_LABELS),
+        button="Save the change",
+        cancel=reverse(f"agent:admin-policy-{page}"),
+        tab=page,
+    )
+
+
+Describe = Callable[..., list[str]]
+
+
 @dataclass(frozen=True)
 class Action:
     title: str
-    explanation: str
+    describe: Describe
     refusal: Callable[..., str | None]
     flow: Callable[..., None]
     done: str
+    # I10: the action weakens the account: sudo mode first.
+    sudo: bool
+
+
+def _deactivate(request: AuthenticatedHttpRequest, *, admin: User, target: User) -> None:
+    if refusal := deactivate_refusal(admin=admin, target=target):
+        raise admin_flows.ActionRefused(refusal)
+    user_deactivate(user=target, by=admin, request=request)
 
 
 ACTIONS = {
     "disable-2fa": Action(
         "Disable two-factor authentication",
-        "This removes the account's authenticator app and recovery codes and signs it out "
-        "everywhere. If 2FA is enforced, it must set 2FA up again at its next sign-in.",
+        consequences.disable_2fa,
         admin_flows.disable_refusal,
         admin_flows.admin_twofactor_disable,
         "Two-factor authentication is off for {email}. They were told by e-mail.",
+        sudo=True,
     ),
     "resend-codes": Action(
         "Resend recovery codes",
-        "A new set of 10 recovery codes is e-mailed to the contact; the current codes stop "
-        "working at once. After signing in with one, the contact sets up 2FA again.",
+        consequences.resend_codes,
         admin_flows.resend_refusal,
         admin_flows.admin_recovery_resend,
         "New recovery codes were e-mailed to {email}.",
+        sudo=False,
+    ),
+    "deactivate": Action(
+        "Deactivate the account",
+        consequences.deactivate,
+        deactivate_refusal,
+        _deactivate,
+        "{email} is deactivated.",
+        sudo=True,
     ),
 }
 
@@ -112,31 +194,35 @@ ACTIONS = {
 @admin_required
 @require_http_methods(["GET", "POST"])
 def account_action(
-    request: AuthenticatedHttpRequest, kind: Kind, user_id: int, action: str
+    request: AuthenticatedHttpRequest, user_id: int, action: str, kind: Kind | None = None
 ) -> HttpResponse:
-    """D3/D4 with a confirmation step. The account is looked up within the list it was
-    reached from, so an agent cannot be targeted from the contacts list or the reverse."""
-    target = get_object_or_404(User, pk=user_id, kind=kind)
+    """D3/D4/A6 with a confirmation page that says what will happen. The account is
+    looked up within the list it was reached from (`kind`), so an agent cannot be
+    targeted from the contacts list or the reverse. A refusal is shown before any
+    re-authentication: there is no point proving it is you for something refused."""
+    target = get_object_or_404(User, pk=user_id, **({"kind": kind} if kind else {}))
     spec = ACTIONS[action]
-    back = "agent:admin-agents" if kind == Kind.AGENT else "agent:admin-contacts"
-    refusal = spec.refusal(admin=request.user, target=target)
+    admin = request.user
+    back = "agent:admin-agents" if target.kind == Kind.AGENT else "agent:admin-contacts"
+    refusal = spec.refusal(admin=admin, target=target)
+    if refusal is None and spec.sudo and not sudo_active(request):
+        return sudo_redirect(request)
     if request.method == "POST" and refusal is None:
         try:
-            spec.flow(request, admin=request.user, target=target)
+            spec.flow(request, admin=admin, target=target)
         except admin_flows.ActionRefused as exc:  # the rules changed since the check
             refusal = str(exc)
         else:
             messages.success(request, spec.done.format(email=target.email))
             return redirect(back)
-    return render(
+    policy: SecurityPolicy = policy_current(request)
+    return confirmation_page(
         request,
-        "agent/admin/account_action.html",
-        {
-            "target": target,
-            "action": spec,
-            "refusal": refusal,
-            "back": back,
-            "tab": "agents" if kind == Kind.AGENT else "contacts",
-        },
-        status=403 if refusal else 200,
+        title=spec.title,
+        target=target,
+        consequences=[] if refusal else spec.describe(admin=admin, target=target, policy=policy),
+        button=spec.title,
+        cancel=reverse(back),
+        tab="agents" if target.kind == Kind.AGENT else "contacts",
+        refusal=refusal,
     )

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from deskguard.accounts.models import Kind
 
-from . import security_admin, views
+from . import security_admin, sudo, views
 
 app_name = "agent"
 urlpatterns = [
@@ -18,10 +18,18 @@ urlpatterns = [
     path("admin/contacts/", views.admin_accounts, {"kind": Kind.CONTACT}, name="admin-contacts"),
     path("admin/accounts/new/", views.admin_account_new, name="admin-account-new"),
     path(
+        "admin/accounts/new/confirm/",
+        views.admin_account_new_confirm,
+        name="admin-account-new-confirm",
+    ),
+    path(
         "admin/accounts/<int:user_id>/deactivate/",
-        views.admin_account_deactivate,
+        security_admin.account_action,
+        {"action": "deactivate"},
         name="admin-account-deactivate",
     ),
+    path("admin/sudo/", sudo.sudo_page, name="admin-sudo"),
+    path("admin/policy/confirm/", security_admin.policy_confirm, name="admin-policy-confirm"),
     path(
         "admin/agent-portal/login/",
         security_admin.policy_page,

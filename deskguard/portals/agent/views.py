@@ -7,13 +7,14 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from deskguard.accounts.forms import AccountCreateForm
 from deskguard.accounts.models import Kind, User
 from deskguard.accounts.portal import Portal
-from deskguard.accounts.services import user_create, user_deactivate
+from deskguard.accounts.services import user_create
 from deskguard.httputil import AuthenticatedHttpRequest, form_data
 from deskguard.portals import common
 from deskguard.portals.access import admin_required, agent_required
@@ -23,6 +24,10 @@ from deskguard.tickets.selectors import ticket_get_for, tickets_visible_to
 from deskguard.tickets.services import ticket_reply, ticket_set_status
 from deskguard.twofactor.admin_flows import adoption_overview
 from deskguard.twofactor.policy import has_2fa, policy_current
+
+from . import consequences
+from .confirmation import confirmation_page, submitted_clear, submitted_get, submitted_put
+from .sudo import sudo_required
 
 PORTAL = Portal.AGENT
 
@@ -130,20 +135,20 @@ def admin_accounts(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse
     )
 
 
+INVITE = "invite-admin"
+
+
 @admin_required
 @require_http_methods(["GET", "POST"])
 def admin_account_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AccountCreateForm(form_data(request), initial={"kind": request.GET.get("kind")})
     if request.method == "POST" and form.is_valid():
-        user = user_create(
-            email=form.cleaned_data["email"],
-            kind=Kind(form.cleaned_data["kind"]),
-            name=form.cleaned_data["name"],
-            is_admin=form.cleaned_data["is_admin"],
-            created_by=request.user,
-        )
-        messages.success(request, f"{user.email} is invited by e-mail.")
-        return redirect("agent:admin-agents" if user.is_agent else "agent:admin-contacts")
+        if form.cleaned_data["is_admin"]:
+            # I10: a new administrator can weaken every account: sudo mode and a
+            # confirmation first. The form waits in the session meanwhile.
+            submitted_put(request, INVITE, _invitation_data(request), secret=False)
+            return redirect("agent:admin-account-new-confirm")
+        return _invite(request, form)
     return render(
         request,
         "agent/admin/account_new.html",
@@ -153,12 +158,43 @@ def admin_account_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @admin_required
-@require_POST
-def admin_account_deactivate(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
-    user = get_object_or_404(User, pk=user_id)
-    if user.pk == request.user.pk:
-        messages.error(request, "You cannot deactivate your own account.")
-    else:
-        user_deactivate(user=user, by=request.user)
-        messages.success(request, f"{user.email} is deactivated.")
+@sudo_required
+@require_http_methods(["GET", "POST"])
+def admin_account_new_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
+    submitted = submitted_get(request, INVITE, secret=False)
+    form = AccountCreateForm(submitted.data if submitted else None)
+    if submitted is None or not form.is_valid() or not form.cleaned_data["is_admin"]:
+        # Nothing waiting, or no longer valid (the address was taken meanwhile).
+        submitted_clear(request, INVITE)
+        messages.info(request, "There is no invitation waiting for your confirmation.")
+        return redirect("agent:admin-account-new")
+    if request.method == "POST" and submitted.shown:
+        submitted_clear(request, INVITE)
+        return _invite(request, form)
+    submitted_put(request, INVITE, submitted.data, shown=True, secret=False)
+    return confirmation_page(
+        request,
+        title="Invite an administrator",
+        consequences=consequences.invite_administrator(
+            email=form.cleaned_data["email"], name=form.cleaned_data["name"]
+        ),
+        button="Send the invitation",
+        cancel=reverse("agent:admin-account-new"),
+        tab="new",
+    )
+
+
+def _invitation_data(request: AuthenticatedHttpRequest) -> dict[str, str]:
+    return {name: request.POST.get(name, "") for name in AccountCreateForm.base_fields}
+
+
+def _invite(request: AuthenticatedHttpRequest, form: AccountCreateForm) -> HttpResponse:
+    user = user_create(
+        email=form.cleaned_data["email"],
+        kind=Kind(form.cleaned_data["kind"]),
+        name=form.cleaned_data["name"],
+        is_admin=form.cleaned_data["is_admin"],
+        created_by=request.user,
+    )
+    messages.success(request, f"{user.email} is invited by e-mail.")
     return redirect("agent:admin-agents" if user.is_agent else "agent:admin-contacts")

@@ -1,0 +1,161 @@
+"""What an administrator's action will do, in words, for its confirmation page (I10):
+the account named, what is removed, what changes at the next sign-in, and who is
+told by e-mail. Each function matches the flow it describes; keep them in step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from deskguard.accounts.models import Kind, User
+from deskguard.accounts.portal import Portal
+from deskguard.sso.services import sso_providers_for_portal
+from deskguard.twofactor import services
+from deskguard.twofactor.admin_flows import adoption_overview
+from deskguard.twofactor.models import SecurityPolicy
+from deskguard.twofactor.policy import twofactor_enforced
+
+NO_MAIL = "No e-mail is sent."
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _with_2fa(kind: Kind) -> tuple[int, int]:
+    """(accounts of `kind` with 2FA, without), active accounts only."""
+    adoption = next(a for a in adoption_overview() if a.kind == kind)
+    return adoption.with_2fa, adoption.without_2fa
+
+
+def disable_2fa(*, admin: User, target: User, policy: SecurityPolicy) -> list[str]:
+    """twofactor.admin_flows.admin_twofactor_disable."""
+    codes = services.recovery_codes_remaining(user=target)
+    lines = [
+        f"{target.display_name}'s authenticator app and "
+        f"{_plural(codes, 'unused recovery code', 'unused recovery codes')} "
+        f"{'is' if codes == 1 else 'are'} removed.",
+    ]
+    if target.pk == admin.pk:
+        lines.append(
+            "This is your own account: you stay signed in here and your other sessions "
+            "are signed out. You leave sudo mode, and confirming an action like this one "
+            "needs two-factor authentication again."
+        )
+    else:
+        lines.append("They are signed out everywhere.")
+    kind = "agents" if target.kind == Kind.AGENT else "contacts"
+    if twofactor_enforced(target, policy):
+        lines.append(
+            f"Two-factor authentication is enforced for {kind}, so they must set up "
+            "two-factor authentication again at their next sign-in."
+        )
+    else:
+        lines.append("Their next sign-in asks for their password only.")
+    lines.append(f"{target.email} is told by e-mail.")
+    return lines
+
+
+def resend_codes(*, admin: User, target: User, policy: SecurityPolicy) -> list[str]:
+    """twofactor.admin_flows.admin_recovery_resend."""
+    return [
+        f"A new set of 10 recovery codes is e-mailed to {target.email}. Their current "
+        "codes stop working as soon as the mail server accepted the new ones.",
+        "Their authenticator app keeps working, and a lock after too many wrong codes "
+        "is lifted. After signing in with a mailed code they set up their app again.",
+        f"{target.email} is told by e-mail (the message holds the new codes).",
+    ]
+
+
+def deactivate(*, admin: User, target: User, policy: SecurityPolicy) -> list[str]:
+    """accounts.services.user_deactivate."""
+    lines = [
+        f"{target.display_name} can no longer sign in, with a password or with single "
+        "sign-on. Their open sessions end at their next request.",
+        "Their tickets, messages and audit history stay.",
+    ]
+    if target.is_admin:
+        lines.append("They lose access to Admin Settings.")
+    lines.append(
+        f"{NO_MAIL} A deactivated account receives no mail, and mail still queued for "
+        "it is not sent."
+    )
+    return lines
+
+
+def invite_administrator(*, email: str, name: str) -> list[str]:
+    """accounts.services.user_create with is_admin."""
+    who = f"{name} <{email}>" if name else email
+    return [
+        f"{who} is invited as an administrator of the Agent Portal.",
+        "Once they chose a password they can change every security setting, turn off "
+        "two-factor authentication for any account, deactivate accounts, manage single "
+        "sign-on and read the audit log.",
+        f"An invitation with a link to choose a password is e-mailed to {email}.",
+    ]
+
+
+def policy_change(*, diff: dict[str, list[bool]], labels: dict[str, str]) -> list[str]:
+    """twofactor.admin_flows.policy_update: one line per changed setting."""
+    lines: list[str] = []
+    for name, (_, new) in diff.items():
+        switched = f"“{labels.get(name, name)}” is switched {'on' if new else 'off'}"
+        lines.append(f"{switched}. {_POLICY_TEXT[name, new]()}")
+    lines.append(f"{NO_MAIL} The change applies to every account at its next request.")
+    return lines
+
+
+def _agents_enforced() -> str:
+    _, without = _with_2fa(Kind.AGENT)
+    return (
+        "Every agent without two-factor authentication, administrators included, must "
+        f"set it up before anything else ({_plural(without, 'agent has', 'agents have')} "
+        "none now)."
+    )
+
+
+def _contacts_enforced() -> str:
+    _, without = _with_2fa(Kind.CONTACT)
+    return (
+        "Every contact without two-factor authentication must set it up before anything "
+        f"else ({_plural(without, 'contact has', 'contacts have')} none now)."
+    )
+
+
+def _allow_off() -> str:
+    using, _ = _with_2fa(Kind.CONTACT)
+    keeps = _plural(using, "contact who uses it keeps it", "contacts who use it keep it")
+    return (
+        "Contacts without two-factor authentication can no longer set it up, and their "
+        f"Security page disappears. The {keeps}: their sign-in still asks for a code, and "
+        "they can still turn it off themselves."
+    )
+
+
+def _sso_creates_contacts() -> str:
+    names = ", ".join(p.name for p in sso_providers_for_portal(portal=Portal.CUSTOMER))
+    return (
+        "Anyone whose e-mail address an enabled single sign-on provider of the Customer "
+        "Portal verifies gets a contact account at their first sign-in, without a "
+        "password or second factor. "
+        + (f"Providers that can do this now: {names}." if names else "No provider can now.")
+    )
+
+
+_POLICY_TEXT: dict[tuple[str, bool], Callable[[], str]] = {
+    ("agents_enforce_2fa", True): _agents_enforced,
+    ("agents_enforce_2fa", False): lambda: (
+        "Agents without two-factor authentication are no longer taken to set it up; "
+        "agents who use it keep it and may now turn it off themselves."
+    ),
+    ("contacts_enforce_2fa", True): _contacts_enforced,
+    ("contacts_enforce_2fa", False): lambda: (
+        "Contacts are no longer required to use two-factor authentication; those who use "
+        "it keep it, and they (or an administrator) may now turn it off."
+    ),
+    ("contacts_allow_2fa", True): lambda: (
+        "Contacts can set up two-factor authentication under My Profile → Security."
+    ),
+    ("contacts_allow_2fa", False): _allow_off,
+    ("sso_create_contacts", True): _sso_creates_contacts,
+    ("sso_create_contacts", False): lambda: "Single sign-on signs in existing contacts only.",
+}
