@@ -1,0 +1,93 @@
+"""A real gunicorn serving deskguard on 127.0.0.1, for tests about what only a real
+server shows: request bodies as they arrive on a socket (I4), a worker's persistent
+database connection across requests (I5), the application under another database
+role (I6). The test client calls the application directly and skips both."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    host: str
+    port: int
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def database_url(user: str | None = None) -> str:
+    """The URL of the test database (PostgreSQL), as `user` if given."""
+    s = connection.settings_dict
+    user = user or s["USER"]
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") and user == s["USER"] else ""
+    return f"postgres://{user}{password}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+
+
+@contextmanager
+def gunicorn(tmp_path: Path, *, workers: int = 1, **env: str) -> Iterator[Server]:
+    """Serve deskguard in local mode with secrets in `tmp_path` and `env` on top; yields
+    once the server answers HTTP (any status: the database may be absent on purpose)."""
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("EMAIL_", "DJANGO_", "DESKGUARD_")) and k != "DATABASE_URL"
+    }
+    environment = {
+        **clean,
+        "DESKGUARD_ENV": "local",
+        "DESKGUARD_VAR_DIR": str(tmp_path / "var"),
+        "DESKGUARD_MANIFEST_STATIC": "false",
+        "LOG_LEVEL": "WARNING",
+        **env,
+    }
+    command = [str(Path(sys.executable).parent / "gunicorn"), "deskguard.wsgi"]
+    command += ["--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
+    command += ["--error-logfile", str(log), "--timeout", "60"]
+    process = subprocess.Popen(command, cwd=ROOT, env=environment)
+    server = Server(f"http://127.0.0.1:{port}", "127.0.0.1", port, log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"gunicorn exited: {server.log_text()[-3000:]}")
+            try:
+                requests.get(f"{server.url}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"gunicorn did not answer: {server.log_text()[-3000:]}")
+                time.sleep(0.1)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
