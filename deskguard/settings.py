@@ -195,7 +195,13 @@ TEMPLATES = [
 
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # I5: a worker keeps its connection for a minute, and checks it with a round trip
+    # at the first query of each request (CONN_HEALTH_CHECKS): a connection PostgreSQL
+    # dropped (a restart, a failover, an idle timeout) is replaced instead of failing
+    # that request with a 500.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

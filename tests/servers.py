@@ -69,6 +69,9 @@ def gunicorn(tmp_path: Path, *, workers: int = 1, **env: str) -> Iterator[Server
     command = [str(Path(sys.executable).parent / "gunicorn"), "deskguard.wsgi"]
     command += ["--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
     command += ["--error-logfile", str(log), "--timeout", "60"]
+    # gunicorn 23+ opens a control socket at one path in $HOME: two test servers at
+    # once (pytest -n 2) would fight over it.
+    command += ["--no-control-socket"]
     process = subprocess.Popen(command, cwd=ROOT, env=environment)
     server = Server(f"http://127.0.0.1:{port}", "127.0.0.1", port, log)
     try:
@@ -77,9 +80,10 @@ def gunicorn(tmp_path: Path, *, workers: int = 1, **env: str) -> Iterator[Server
             if process.poll() is not None:
                 raise AssertionError(f"gunicorn exited: {server.log_text()[-3000:]}")
             try:
-                requests.get(f"{server.url}/healthz", timeout=2)
+                # The socket listens before the worker has loaded Django: wait long.
+                requests.get(f"{server.url}/healthz", timeout=20)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"gunicorn did not answer: {server.log_text()[-3000:]}")
                 time.sleep(0.1)
