@@ -14,16 +14,13 @@ first test runs a real gunicorn."""
 
 from __future__ import annotations
 
-import re
-
 import psycopg
 import pytest
 import requests
 from django.db import connection
 
-from deskguard.accounts.models import User
 from tests.conftest import PASSWORD
-from tests.servers import Server, database_url, gunicorn
+from tests.servers import database_url, gunicorn, signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,26 +45,12 @@ def terminate_other_connections() -> int:
         return int(cursor.fetchone()[0])
 
 
-def signed_in(server: Server, user: User) -> requests.Session:
-    browser = requests.Session()
-    page = browser.get(f"{server.url}/portal/signin/", timeout=10)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
-    response = browser.post(
-        f"{server.url}/portal/signin/",
-        {"email": user.email, "password": PASSWORD, "csrfmiddlewaretoken": token},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert response.status_code == 302, response.text[:500]
-    return browser
-
-
 @pytest.mark.real_hasher  # the server verifies with the production hasher only
 def test_i5_after_postgresql_drops_the_connections_the_next_requests_answer_normally(
     postgres, contact, tmp_path
 ):
     with gunicorn(tmp_path, DATABASE_URL=database_url()) as server:
-        browser = signed_in(server, contact)
+        browser = signed_in(server, contact, PASSWORD)
         assert browser.get(f"{server.url}/portal/", timeout=10).status_code == 200
 
         for _ in range(2):  # every time, not once
