@@ -8,6 +8,7 @@ refuses to start without explicit secrets and turns on secure cookies and HSTS.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -39,6 +40,12 @@ if DESKGUARD_ENV not in {"local", "production"}:
     raise ImproperlyConfigured("DESKGUARD_ENV must be 'local' or 'production'")
 LOCAL = DESKGUARD_ENV == "local"
 DEBUG = env_bool("DEBUG", False)
+if DEBUG and not LOCAL:
+    # Debug pages show settings and stack frames, and SECURE below turns Secure
+    # cookies and HSTS off with DEBUG: never on a production server.
+    raise ImproperlyConfigured(
+        "DEBUG must be off when DESKGUARD_ENV=production (unset it or set DEBUG=false)"
+    )
 
 
 def local_secret(name: str, make: str) -> str:
@@ -60,17 +67,61 @@ def local_secret(name: str, make: str) -> str:
 
 SECRET_KEY = env("SECRET_KEY") or local_secret("SECRET_KEY", secrets.token_urlsafe(50))
 
+
+def fernet_keys_checked(keys: list[str]) -> list[str]:
+    """I9: a malformed key used to fail at the first enrolment or sign-in that needed
+    it (an older key: at the first sign-in of an account it encrypted). Refuse to start
+    instead, naming the key by position and never printing it."""
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, UnicodeError) as exc:
+            raise ImproperlyConfigured(
+                f"TOTP_ENCRYPTION_KEYS: key {position} of {len(keys)} is not a Fernet key "
+                "(32 url-safe base64-encoded bytes, 44 characters); generate one with "
+                "Fernet.generate_key() (see README.md)"
+            ) from exc
+    return keys
+
+
+# RFC 2104 section 3: an HMAC key should be no shorter than the hash output, 32 bytes
+# for SHA-256 (secrets.token_urlsafe(32) gives 43 characters). Printable ASCII without
+# spaces rules out copy-and-paste accidents: a trailing newline, a space, or bytes that
+# are not UTF-8, which made `.encode()` fail at the first recovery code.
+HMAC_KEY_MIN_LENGTH = 32
+HMAC_KEY_FORMAT = re.compile(r"[\x21-\x7e]+")
+
+
+def hmac_key_checked(key: str) -> str:
+    if len(key) < HMAC_KEY_MIN_LENGTH or not HMAC_KEY_FORMAT.fullmatch(key):
+        raise ImproperlyConfigured(
+            f"RECOVERY_CODE_HMAC_KEY must be at least {HMAC_KEY_MIN_LENGTH} characters of "
+            "printable ASCII without spaces; generate one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return key
+
+
 # F1: TOTP secrets (and SSO client secrets) are encrypted with these Fernet keys,
 # newest first; older keys still decrypt until `manage.py rotate_totp_keys` ran.
-TOTP_ENCRYPTION_KEYS = env_list("TOTP_ENCRYPTION_KEYS") or [
-    local_secret("TOTP_ENCRYPTION_KEYS", Fernet.generate_key().decode())
-]
+TOTP_ENCRYPTION_KEYS = fernet_keys_checked(
+    env_list("TOTP_ENCRYPTION_KEYS")
+    or [local_secret("TOTP_ENCRYPTION_KEYS", Fernet.generate_key().decode())]
+)
 # F2: recovery codes are stored as HMAC-SHA256 under this key, kept outside the DB.
-RECOVERY_CODE_HMAC_KEY = env("RECOVERY_CODE_HMAC_KEY") or local_secret(
-    "RECOVERY_CODE_HMAC_KEY", secrets.token_urlsafe(32)
+RECOVERY_CODE_HMAC_KEY = hmac_key_checked(
+    env("RECOVERY_CODE_HMAC_KEY")
+    or local_secret("RECOVERY_CODE_HMAC_KEY", secrets.token_urlsafe(32))
 )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if LOCAL else "")
+if not LOCAL and not ALLOWED_HOSTS:
+    # Django answers 400 to every request whose Host is not listed: an empty list
+    # is a site that is down while looking up.
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must list the site's host names when DESKGUARD_ENV=production "
+        "(e.g. ALLOWED_HOSTS=help.example.com)"
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 SITE_NAME = env("DESKGUARD_SITE_NAME", "deskguard")
@@ -103,6 +154,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "deskguard.security.SecurityHeadersMiddleware",
+    # Before anything that reads the body (the CSRF middleware reads the form).
+    "deskguard.bodies.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -113,6 +166,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "deskguard.twofactor.middleware.TwoFactorPolicyMiddleware",
 ]
+
+# I4: no view takes files, and the largest form (a 20,000-character ticket) is about
+# 240 kB percent-encoded. A larger body is refused with a 413 before it is read, a file
+# part in a smaller one with a 400 (deskguard/bodies.py); nothing reaches the disk.
+MAX_REQUEST_BODY_BYTES = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+FILE_UPLOAD_HANDLERS = ["deskguard.bodies.RefuseFileUploads"]
 
 ROOT_URLCONF = "deskguard.urls"
 WSGI_APPLICATION = "deskguard.wsgi.application"
@@ -135,7 +195,13 @@ TEMPLATES = [
 
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # I5: a worker keeps its connection for a minute, and checks it with a round trip
+    # at the first query of each request (CONN_HEALTH_CHECKS): a connection PostgreSQL
+    # dropped (a restart, a failover, an idle timeout) is replaced instead of failing
+    # that request with a 500.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -3,7 +3,9 @@ from __future__ import annotations
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from . import health
+from . import bodies, health
+
+handler400 = bodies.bad_request
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customer:home"), name="root"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -30,6 +30,27 @@ PRODUCTION_HASHER = "deskguard.accounts.hashers.DeskguardArgon2Hasher"
 # hasher signs in with a fast one (the production one stays listed, so a stored
 # Argon2 hash still verifies). Tests about the hasher are marked `real_hasher`.
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", PRODUCTION_HASHER]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_the_audit_guard() -> Iterator[None]:
+    """Between transactional tests pytest-django empties every table with TRUNCATE,
+    which the audit log refuses on PostgreSQL (I6, audit/migrations/0004). The flush
+    runs with session_replication_role = replica, PostgreSQL's own switch that skips
+    ordinary triggers for one transaction and that only a superuser may set (the
+    suite's role, postgres, is one). The trigger itself has no bypass, so production
+    keeps the guarantee; only the harness, with the rights to drop the trigger anyway,
+    steps around it."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    flush = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self: DatabaseOperations, sql_list: list[str]) -> None:
+        flush(self, ["SET LOCAL session_replication_role = replica", *sql_list])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "execute_sql_flush", execute_sql_flush)
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,6 @@ then mails the known address only (A3)."""
 
 from __future__ import annotations
 
-import time
-
 from deskguard.outbox.models import MailStatus, OutboundMail
 from tests.tasks import run_queued_tasks
 
@@ -14,16 +12,12 @@ def test_f3_h1_a_reset_request_opens_no_smtp_connection_whatever_the_address(
     client, contact, smtp_server
 ):
     smtp_server.hang("CONNECT", delay=0.3)  # a slow server: 0.3 s before it greets
-    durations = []
     for email in (contact.email, "nobody@example.com") * 3:
-        started = time.monotonic()
         response = client.post("/portal/password-reset/", {"email": email})
-        durations.append(time.monotonic() - started)
         assert response.status_code == 302
         assert response["Location"] == "/portal/password-reset/sent/"
-    assert smtp_server.connections == 0
-    # Far below the server's 0.3 s: no request waited on it.
-    assert max(durations) < 0.3, durations
+        # No request reached the mail server, so none waited on it (the worker does).
+        assert smtp_server.connections == 0
     # Both addresses queued the same way (the 3-an-hour limit allows 3 each).
     assert OutboundMail.objects.filter(to_address=contact.email).count() == 3
     assert OutboundMail.objects.filter(to_address="nobody@example.com").count() == 3

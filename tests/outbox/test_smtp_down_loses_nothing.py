@@ -207,10 +207,9 @@ def test_h1_a_mail_server_that_hangs_costs_the_worker_its_timeout_not_the_user(
     settings.EMAIL_TIMEOUT = 0.5
     smtp_server.hang("CONNECT")
     url = code_step(client, contact)
-    started = time.monotonic()
     response = client.post(url, {"code": enrollment.codes[0]})
     assert response.status_code == 302
-    assert time.monotonic() - started < 0.5  # the request never met the mail server
+    assert smtp_server.connections == 0  # the request never met the mail server
     run_queued_tasks()
     mail = OutboundMail.objects.get()
     assert mail.status == MailStatus.WAITING
