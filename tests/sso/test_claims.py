@@ -70,9 +70,7 @@ def test_i4_an_invalid_email_claim_is_refused_and_creates_no_account(
 def test_i4_an_invalid_name_claim_is_refused_before_a_contact_is_created(
     client, provider, oidc, contacts_created_by_sso, name
 ):
-    sub = oidc.user(
-        "bad-name", email="new@example.org", email_verified=True, name=name
-    )
+    sub = oidc.user("bad-name", email="new@example.org", email_verified=True, name=name)
     text = refused(client, sso_sign_in(client, provider, "customer", sub), reason="name_invalid")
     assert "TestID sent a name that is not valid" in text
     assert not User.objects.filter(email="new@example.org").exists()
