@@ -90,6 +90,38 @@ def test_i3_saving_a_provider_in_admin_settings_forgets_its_cached_documents(
     assert oidc_other.count(DISCOVERY) - before == 1
 
 
+def test_i3_an_expired_copy_stands_in_for_a_day_while_the_provider_cannot_be_reached(
+    make_provider, documents, oidc, settings
+):
+    issuer = documents.add("goes-away", authorization_endpoint=f"{oidc.url}/oauth2/authorize")
+    provider = make_provider(issuer)
+    assert sso_begin(Client(), provider, "customer")["Location"].startswith(oidc.url)
+    del documents.documents[f"/goes-away{DISCOVERY}"]
+
+    expired = time.time() + settings.SSO_METADATA_CACHE_SECONDS + 1
+    with time_machine.travel(expired, tick=False):
+        assert sso_begin(Client(), provider, "customer")["Location"].startswith(oidc.url)
+    assert documents.hits.count(f"/goes-away{DISCOVERY}") == 2, "it did try to refresh"
+    too_old = expired + 24 * 3600
+    with time_machine.travel(too_old, tick=False):
+        assert sso_begin(Client(), provider, "customer")["Location"] == "/portal/signin/"
+    assert last_failure()["error"] == "HTTPError"
+
+
+def test_i3_codes_the_provider_refuses_do_not_open_the_breaker(client, provider, oidc, contact):
+    """invalid_grant is an answer, not an outage: a visitor sending bogus codes
+    cannot switch the provider off for everyone."""
+    for _ in range(5):
+        browser = Client()
+        start = sso_begin(browser, provider, "customer")
+        state = start["Location"].split("state=")[1].split("&")[0]
+        response = browser.get("/sso/testid/callback/", {"state": state, "code": "bogus"})
+        assert response["Location"] == "/portal/signin/"
+        assert last_failure()["reason"] == "provider_error"
+    sub = oidc.user("carol-after-bogus", email=contact.email, email_verified=True)
+    assert sso_sign_in(client, provider, "customer", sub)["Location"] == "/portal/"
+
+
 # Key rotation: an unknown key id fetches the keys again, at most once a minute.
 
 
