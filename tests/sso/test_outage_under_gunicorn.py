@@ -190,6 +190,8 @@ def test_i3_clients_looping_on_a_hanging_providers_start_url_do_not_stop_passwor
     )
     # The sign-in page with "not reachable", or 429 once an address looped too often.
     assert set(answers) <= {302, 429}
-    assert sorted(hanging)[1] < 2 * sorted(baseline)[1] + 2, (hanging, baseline)
-    # The bound on waiting calls, then the breaker: a few connections, not a flood.
-    assert blackhole.connections - connections_before <= 2 * 2
+    # Medians; a loose bound, since the machine may be busy (it was 20 s against 3 s).
+    assert sorted(hanging)[1] < 3 * sorted(baseline)[1] + 3, (hanging, baseline)
+    # The two waiting calls, one more that may slip in as the first of them gives
+    # up, a trial if the cool-down passed: a few connections, not one per start.
+    assert blackhole.connections - connections_before <= 5
