@@ -132,6 +132,18 @@ TRUSTED_PROXY_COUNT = int(env("DESKGUARD_TRUSTED_PROXY_COUNT", "0"))
 
 # Seconds to wait for an SSO provider (discovery, token, keys) before giving up.
 SSO_HTTP_TIMEOUT = float(env("SSO_HTTP_TIMEOUT", "5"))
+# I3: a provider's discovery document and keys are kept this long in the database
+# (shared by every process) before they are fetched again; an ID token signed with
+# an unknown key fetches the keys sooner (at most once a minute).
+SSO_METADATA_CACHE_SECONDS = int(env("SSO_METADATA_CACHE_SECONDS", "3600"))
+# I3: after this many consecutive failed calls to a provider (timeouts, refused
+# connections, error statuses) calls fail at once for SSO_BREAKER_COOLDOWN seconds;
+# then one trial call decides whether it is back.
+SSO_BREAKER_FAILURES = int(env("SSO_BREAKER_FAILURES", "3"))
+SSO_BREAKER_COOLDOWN = float(env("SSO_BREAKER_COOLDOWN", "30"))
+# I3: at most this many requests, across all server processes, wait on one provider
+# at a time; the others are told at once. Keep it below the number of workers.
+SSO_MAX_CONCURRENT_CALLS = int(env("SSO_MAX_CONCURRENT_CALLS", "2"))
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -208,6 +220,10 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env("SQLITE_PATH", str(VAR_DIR / "deskguard.sqlite3")),
+            # Each gunicorn worker keeps its connection: opening one and running the
+            # pragmas below costs more than many a request.
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 # A web server's SQLite: readers never wait for the writer (WAL), and a
                 # commit reaches the disk at checkpoints instead of at every commit

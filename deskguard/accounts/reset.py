@@ -12,13 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
-from django.utils import timezone
 
 from deskguard.audit.models import Event
 from deskguard.limits.clients import request_client_group
-from deskguard.limits.refusals import refusal_record
+from deskguard.limits.refusals import limit_use
 from deskguard.limits.rules import RESET_ADDRESS, RESET_MAIL_ADDRESS, RESET_MAIL_CLIENT, Key
-from deskguard.limits.throttle import throttle_create, throttle_fail, throttle_states
 
 from .models import normalize_email
 
@@ -26,16 +24,7 @@ from .models import normalize_email
 def password_reset_refusal(request: HttpRequest, *, email: str) -> datetime | None:
     """Count this request against the client's limit; when to retry if it is over."""
     key = RESET_ADDRESS.of(request_client_group(request))
-    [state] = throttle_states(key)
-    now = timezone.now()
-    if (retry_at := state.retry_at(now)) is None:
-        throttle_create(state)
-        if throttle_fail(key):
-            return None
-        [state] = throttle_states(key)
-        retry_at = state.retry_at(timezone.now()) or now
-    refusal_record(request, state, event=Event.PASSWORD_RESET_REQUESTED, method="", email=email)
-    return retry_at
+    return limit_use(request, key, event=Event.PASSWORD_RESET_REQUESTED, email=email)
 
 
 def reset_mail_budget(

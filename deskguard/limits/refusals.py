@@ -6,15 +6,25 @@ window, not one per request (it was 38 a second from one client)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 
 from deskguard.accounts.models import User
 from deskguard.audit.models import Event
 from deskguard.events import security_event
 
-from .throttle import State, throttle_refusals_reported, throttle_refused
+from .rules import Key
+from .throttle import (
+    State,
+    throttle_create,
+    throttle_fail,
+    throttle_refusals_reported,
+    throttle_refused,
+    throttle_states,
+)
 
 
 def refusal_record(
@@ -72,3 +82,21 @@ def refusals_report(
             detail=summary,
         )
         throttle_refusals_reported(state)
+
+
+def limit_use(
+    request: HttpRequest, key: Key, *, event: Event, method: str = "", email: str = ""
+) -> datetime | None:
+    """Count one use of a plain rate limit (reset requests, SSO starts). None: allowed
+    and counted; else when to retry (the refusal is counted as I7 says, not recorded
+    one row each)."""
+    [state] = throttle_states(key)
+    now = timezone.now()
+    if (retry_at := state.retry_at(now)) is None:
+        throttle_create(state)
+        if throttle_fail(key):
+            return None
+        [state] = throttle_states(key)  # concurrent uses closed it meanwhile
+        retry_at = state.retry_at(timezone.now()) or now
+    refusal_record(request, state, event=event, method=method, email=email)
+    return retry_at

@@ -112,3 +112,13 @@ ALL = (
 )
 # Limits whose count must outlive a quiet day: their hard lock must not lapse.
 KEPT_WHILE_FAILING = (SECOND_FACTOR,)
+
+# I3: SSO starts per client address, counted whether they succeed or not. A person
+# presses the button once or twice per sign-in; 30 covers a busy office behind one
+# address. Past that, one start per 10 s, doubling to one per 5 minutes, until the
+# address has been quiet for 15 minutes. Each start writes a session and may call
+# the provider, so one client looping on the URL must not be free.
+SSO_START_ADDRESS = Limit(
+    "sso-start-address",
+    Rule(30, timedelta(seconds=10), timedelta(minutes=5), forget_after=timedelta(minutes=15)),
+)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -24,12 +25,16 @@ from deskguard.accounts.models import Kind, User, normalize_email
 from deskguard.accounts.portal import Portal
 from deskguard.audit.models import Event
 from deskguard.events import security_event
+from deskguard.limits.clients import request_client_group
+from deskguard.limits.refusals import limit_use
+from deskguard.limits.rules import SSO_START_ADDRESS
 from deskguard.sessionvalues import is_fresh
 from deskguard.signin.session import session_login
 from deskguard.twofactor.policy import policy_current
 
-from . import client
-from .client import Identity, Reason, SSOError
+from . import claims, client
+from .client import Identity
+from .errors import Reason, SSOError
 from .models import SSOProvider
 
 logger = logging.getLogger(__name__)
@@ -63,6 +68,14 @@ def callback_url(provider: SSOProvider) -> str:
 def _flows(request: HttpRequest) -> dict[str, dict[str, Any]]:
     value = request.session.get(FLOWS_SESSION_KEY)
     return dict(value) if isinstance(value, dict) else {}
+
+
+def sso_start_quota(request: HttpRequest, *, provider: SSOProvider) -> datetime | None:
+    """I3: count this start against the client's address (an IPv6 /64 counts as one);
+    returns when to retry when the address is over its limit (the start is then not
+    counted, and refusals are summed up in the audit log, not one row each)."""
+    key = SSO_START_ADDRESS.of(request_client_group(request))
+    return limit_use(request, key, event=Event.SSO_FAILED, method=provider.method)
 
 
 def sso_start(request: HttpRequest, *, provider: SSOProvider, portal: Portal, next_url: str) -> str:
@@ -143,16 +156,24 @@ def account_for_identity(*, identity: Identity, portal: Portal, provider: SSOPro
     """Link by e-mail only when the provider vouches for it (email_verified), only
     into the account's own portal (A2), never a deactivated account. A contact may
     be created on first sign-in if the policy allows; agents never are."""
-    email = normalize_email(identity.email)
-    if not email:
+    if not identity.email:
         raise AccountRefused(Reason.EMAIL_MISSING, email="")
+    # I4: checked before anything uses it (PostgreSQL refuses a NUL even in a query);
+    # the refusal does not repeat the bad value, not even in the audit log.
+    email = claims.email_clean(normalize_email(identity.email))
+    if email is None:
+        raise AccountRefused(Reason.EMAIL_INVALID, email="")
     if not identity.email_verified:
         # Anyone can type any address into a provider's sign-up form.
         raise AccountRefused(Reason.EMAIL_UNVERIFIED, email=email)
     user = User.objects.filter(email=email).first()
     if user is None:
         if portal is Portal.CUSTOMER and policy_current().sso_create_contacts:
-            return contact_create_from_sso(email=email, name=identity.name, provider=provider)
+            # The name is only used here: an existing account keeps its own.
+            name = claims.name_clean(identity.name)
+            if name is None:
+                raise AccountRefused(Reason.NAME_INVALID, email=email)
+            return contact_create_from_sso(email=email, name=name, provider=provider)
         raise AccountRefused(Reason.UNKNOWN_ACCOUNT, email=email)
     if user.kind != portal.kind:
         raise AccountRefused(Reason.WRONG_PORTAL, email=email, user=user)
@@ -190,6 +211,14 @@ MESSAGES: dict[Reason, str] = {
     Reason.EMAIL_MISSING: "{provider} did not tell us your e-mail address.",
     Reason.EMAIL_UNVERIFIED: (
         "{provider} has not verified your e-mail address, so it cannot be used to sign in."
+    ),
+    Reason.EMAIL_INVALID: (
+        "{provider} sent an e-mail address that is not valid, so it cannot be used to sign in."
+    ),
+    Reason.NAME_INVALID: (
+        "{provider} sent a name that is not valid (longer than 150 characters, or with "
+        "control characters), so no account could be created. Correct your name at "
+        "{provider}, or ask the helpdesk for an account."
     ),
     Reason.UNKNOWN_ACCOUNT: "There is no {portal} account for {email}.",
     Reason.ACCOUNT_DEACTIVATED: "The account for {email} is deactivated.",

@@ -88,3 +88,52 @@ class SSOProvider(models.Model):
 
     def shown_on(self, portal: Portal) -> bool:
         return self.portals in {ProviderPortals.BOTH, portal.value}
+
+
+class ProviderState(models.Model):
+    """What deskguard remembers about a provider between requests (I3), in the
+    database so that every server process on every machine shares it: the
+    discovery document and key set (a cache, dropped when an administrator saves
+    the provider) and the provider's recent failures (the circuit breaker)."""
+
+    provider = models.OneToOneField(
+        SSOProvider, on_delete=models.CASCADE, primary_key=True, related_name="state"
+    )
+    # The discovery URL the cached documents came from: if the issuer changes by
+    # any path, the old provider's endpoints and keys are never used for the new one.
+    source = models.CharField(max_length=600, blank=True)
+    metadata = models.JSONField(null=True)
+    metadata_fetched_at = models.DateTimeField(null=True)
+    jwks = models.JSONField(null=True)
+    jwks_fetched_at = models.DateTimeField(null=True)
+    # The last refetch of the keys for an ID token with an unknown key id.
+    jwks_forced_at = models.DateTimeField(null=True)
+    # Consecutive failed calls; at SSO_BREAKER_FAILURES calls fail fast until open_until.
+    failures = models.PositiveIntegerField(default=0)
+    open_until = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = "SSO provider state"
+
+    def __str__(self) -> str:
+        return f"state of provider {self.pk}"
+
+
+class ProviderCallSlot(models.Model):
+    """One of the SSO_MAX_CONCURRENT_CALLS calls that may wait on a provider at once,
+    across all processes (I3). A call takes a free slot with a conditional UPDATE and
+    gives it back when it ends; `held_until` is a lease, so the slot of a process
+    that died mid-call frees itself."""
+
+    provider = models.ForeignKey(SSOProvider, on_delete=models.CASCADE, related_name="slots")
+    number = models.PositiveSmallIntegerField()
+    holder = models.CharField(max_length=32, blank=True)
+    held_until = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "number"], name="sso_slot_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"call slot {self.number} of provider {self.provider_id}"

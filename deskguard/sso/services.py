@@ -14,6 +14,7 @@ from deskguard.audit.models import Event
 from deskguard.crypto import secret_rotate
 from deskguard.events import security_event
 
+from .documents import provider_cache_clear
 from .models import ProviderPortals, SSOProvider
 
 
@@ -91,6 +92,9 @@ def sso_provider_update(
         provider.client_secret_set(client_secret)
         changed.append("client_secret")
     provider.save()
+    # I3: the cached discovery document, keys and failures were about the provider as
+    # it was; the next sign-in fetches afresh and the breaker starts closed.
+    provider_cache_clear(provider)
     # The detail names the fields that changed, never their secret value.
     _record(provider=provider, action="updated", by=by, changed=sorted(changed), request=request)
     return provider

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from deskguard.accounts.portal import Portal
+from deskguard.limits.throttle import retry_message
 from deskguard.security import safe_next
 
 from . import flows
-from .client import SSOError
+from .errors import SSOError
 from .models import SSOProvider
 
 
@@ -35,6 +36,17 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("This provider is not offered on this portal.")
     home = reverse(portal.url("home"))
     next_url = safe_next(request, request.GET.get("next"), home)
+    retry_at = flows.sso_start_quota(request, provider=provider)
+    if retry_at is not None:
+        context = {
+            "provider": provider,
+            "portal": portal,
+            # The context processor cannot tell the portal from an /sso/ URL.
+            "portal_base": f"{portal.value}/base.html",
+            "retry": retry_message(retry_at),
+            "signin_url": reverse(portal.url("signin")),
+        }
+        return render(request, "sso/start_throttled.html", context, status=429)
     try:
         url = flows.sso_start(request, provider=provider, portal=portal, next_url=next_url)
     except SSOError as error:

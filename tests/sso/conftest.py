@@ -18,10 +18,12 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+import flask
 import oidc_provider_mock
 import pytest
 import requests
 import werkzeug.serving
+from authlib import jose
 from django.test import Client
 
 from deskguard.sso.models import SSOProvider
@@ -31,9 +33,14 @@ CLIENT_SECRET = "s3cr3t-Th4t-Must-Never-Be-Shown-9f8e7d"
 
 @dataclass
 class Provider:
-    """One running provider: its base URL (= its issuer)."""
+    """One running provider: its base URL (= its issuer), and the path of every
+    request it received (to count discovery and JWKS fetches)."""
 
     url: str
+    hits: list[str] = field(default_factory=list)
+
+    def count(self, path: str) -> int:
+        return self.hits.count(path)
 
     def user(self, sub: str, **claims: object) -> str:
         """Choose the claims of the provider's user `sub` (the mock's PUT /users API)."""
@@ -42,8 +49,22 @@ class Provider:
         return sub
 
 
-def _serve(app) -> Iterator[str]:
-    server = werkzeug.serving.make_server("127.0.0.1", 0, app, threaded=True)
+DISCOVERY = "/.well-known/openid-configuration"
+JWKS = "/jwks"
+
+
+def _counted(app, hits: list[str]):
+    """The provider's WSGI app, recording the path of each request it serves."""
+
+    def serve(environ, start_response):
+        hits.append(environ.get("PATH_INFO", ""))
+        return app(environ, start_response)
+
+    return serve
+
+
+def _serve(app, hits: list[str]) -> Iterator[str]:
+    server = werkzeug.serving.make_server("127.0.0.1", 0, _counted(app, hits), threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.daemon = True
     thread.start()
@@ -57,8 +78,9 @@ def _serve(app) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def oidc() -> Iterator[Provider]:
     # require_nonce: the provider refuses a request without one, as Google does.
-    for url in _serve(oidc_provider_mock.app(require_nonce=True)):
-        yield Provider(url)
+    hits: list[str] = []
+    for url in _serve(oidc_provider_mock.app(require_nonce=True), hits):
+        yield Provider(url, hits)
 
 
 @pytest.fixture(scope="session")
@@ -66,15 +88,45 @@ def oidc_expired() -> Iterator[Provider]:
     """Signs correctly, but every ID token expired ten minutes before it was issued
     (beyond the 120 s clock-skew leeway)."""
     app = oidc_provider_mock.app(access_token_max_age=timedelta(seconds=-600))
-    for url in _serve(app):
-        yield Provider(url)
+    hits: list[str] = []
+    for url in _serve(app, hits):
+        yield Provider(url, hits)
 
 
 @pytest.fixture(scope="session")
 def oidc_other() -> Iterator[Provider]:
     """A second, independent provider with its own signing key."""
-    for url in _serve(oidc_provider_mock.app()):
-        yield Provider(url)
+    hits: list[str] = []
+    for url in _serve(oidc_provider_mock.app(), hits):
+        yield Provider(url, hits)
+
+
+@dataclass
+class RotatingProvider(Provider):
+    """A provider that can replace its signing key, as providers do on a schedule:
+    from the next request on it signs with the new key and publishes only it."""
+
+    new_key: object | None = None
+
+    def rotate(self) -> None:
+        self.new_key = jose.RSAKey.generate_key(is_private=True)
+
+
+@pytest.fixture
+def oidc_rotating() -> Iterator[RotatingProvider]:
+    app = oidc_provider_mock.app(require_nonce=True)
+    provider = RotatingProvider(url="")
+
+    @app.before_request
+    def install_new_key() -> None:
+        # Runs after the mock's own hook has put its storage on flask.g.
+        if provider.new_key is not None:
+            flask.g.oidc_provider_mock_storage.jwk = provider.new_key
+            provider.new_key = None
+
+    for url in _serve(app, provider.hits):
+        provider.url = url
+        yield provider
 
 
 @dataclass
@@ -83,6 +135,7 @@ class Documents:
 
     url: str
     documents: dict[str, dict[str, object]] = field(default_factory=dict)
+    hits: list[str] = field(default_factory=list)
 
     def add(self, name: str, **metadata: object) -> str:
         issuer = f"{self.url}/{name}"
@@ -99,6 +152,7 @@ def documents() -> Iterator[Documents]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            served.hits.append(urlsplit(self.path).path)
             body = served.documents.get(urlsplit(self.path).path)
             self.send_response(200 if body else 404)
             self.send_header("Content-Type", "application/json")
