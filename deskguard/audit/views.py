@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from deskguard.httputil import AuthenticatedHttpRequest
+from deskguard.pagination import KeysetPage, keyset_page, pager_links
 from deskguard.portals.access import admin_required
 
 from .export import FORMATS, compact_json, export_response
 from .forms import AuditFilterForm
 from .models import AuditEvent, Event
-from .selectors import audit_events_filtered
+from .selectors import AUDIT_ORDER, audit_events_count_capped, audit_events_filtered
 from .services import audit_record
 
 PER_PAGE = 50
@@ -26,11 +26,10 @@ def audit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return _invalid(request, form)
-    page = Paginator(audit_events_filtered(**form.cleaned_data), PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    events = audit_events_filtered(**form.cleaned_data)
+    page = keyset_page(events, AUDIT_ORDER, query=request.GET, per_page=PER_PAGE)
     rows = [(event, compact_json(event.detail)) for event in page]
-    return _page(request, form, page=page, rows=rows)
+    return _page(request, form, page=page, rows=rows, matching=audit_events_count_capped(events))
 
 
 @admin_required
@@ -62,10 +61,20 @@ def _page(
     request: HttpRequest,
     form: AuditFilterForm,
     *,
-    page: Page[AuditEvent] | None,
+    page: KeysetPage[AuditEvent] | None,
     rows: list[tuple[AuditEvent, str]],
+    matching: tuple[int, bool] = (0, False),
     status: int = 200,
 ) -> HttpResponse:
-    context = {"tab": "audit", "form": form, "page": page, "rows": rows}
-    context["query_string"] = form.query_string() if status == 200 else ""
+    query_string = form.query_string() if status == 200 else ""
+    context = {
+        "tab": "audit",
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query_string": query_string,
+        "pager": pager_links(page, query_string) if page is not None else {},
+        "matching": matching[0],
+        "matching_more": matching[1],
+    }
     return render(request, "agent/admin/audit.html", context, status=status)
