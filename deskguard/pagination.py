@@ -80,7 +80,7 @@ def _decode(model: type[models.Model], order: Order, cursor: str) -> list[Any] |
     return parsed
 
 
-def _after(order: Order, values: list[Any], *, forward: bool) -> Q:
+def keyset_after(order: Order, values: Sequence[Any], *, forward: bool = True) -> Q:
     """Rows strictly after `values` in the order (or before, when not `forward`).
 
     Written as `k1 <= v1 AND (k1 < v1 OR (k1 = v1 AND k2 < v2))`: the first clause is
@@ -127,7 +127,7 @@ def keyset_page(
     newer = _decode(model, order, str(query.get(NEWER, ""))) if older is None else None
     if newer is not None:
         rows = list(
-            queryset.filter(_after(order, newer, forward=False)).order_by(
+            queryset.filter(keyset_after(order, newer, forward=False)).order_by(
                 *order.order_by(reverse=True)
             )[: per_page + 1]
         )
@@ -137,7 +137,7 @@ def keyset_page(
         # Back at the top: show a whole first page rather than a short one.
     elif older is not None:
         rows = list(
-            queryset.filter(_after(order, older, forward=True)).order_by(*order.order_by())[
+            queryset.filter(keyset_after(order, older, forward=True)).order_by(*order.order_by())[
                 : per_page + 1
             ]
         )

@@ -57,9 +57,13 @@ class AuditFilterForm(forms.Form):
             self.add_error("date_to", "The end date is before the start date.")
         return data
 
+    def submitted(self) -> dict[str, str]:
+        """The submitted filter values as typed (only this form's own fields)."""
+        if not self.is_bound:
+            return {}
+        return {name: str(self.data[name]) for name in self.fields if self.data.get(name)}
+
     def query_string(self) -> str:
         """The submitted filters as a query string, for pagination and export links:
         only this form's own fields, so a page cursor or `format` never leak into them."""
-        if not self.is_bound:
-            return ""
-        return urlencode([(name, self.data[name]) for name in self.fields if self.data.get(name)])
+        return urlencode(list(self.submitted().items()))

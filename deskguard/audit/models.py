@@ -98,3 +98,57 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise PermissionError("the audit log is append-only")
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting for the worker"
+    RUNNING = "running", "Being written"
+    DONE = "done", "Ready to download"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Removed (expired)"
+
+
+class AuditExport(models.Model):
+    """J3: one export of the audit log, written to a file by the task worker.
+
+    The rows are the filter's match among events up to `upto_id`, the newest event
+    when it was asked for: the log only grows, so that set never changes, and the
+    file holds exactly `rows_total` rows. The file is written under a temporary name
+    and renamed only once every row is in it and the count is checked, so no partial
+    file is ever offered for download."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    format = models.CharField(max_length=10)
+    # The filter form's submitted values (audit.forms.AuditFilterForm), as typed.
+    filters = models.JSONField(default=dict)
+    upto_id = models.BigIntegerField()
+    status = models.CharField(
+        max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    rows_total = models.BigIntegerField(null=True)
+    rows_written = models.BigIntegerField(default=0)
+    size = models.BigIntegerField(null=True)
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+    expires_at = models.DateTimeField(null=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "expires_at"], name="audit_export_expiry")]
+
+    def __str__(self) -> str:
+        return f"audit export {self.pk} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if not self.rows_total:
+            return 100 if self.status == ExportStatus.DONE else 0
+        return min(100, int(100 * self.rows_written / self.rows_total))
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
