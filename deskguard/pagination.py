@@ -146,15 +146,16 @@ def keyset_page(
     return _page(order, rows[:per_page], has_older=len(rows) > per_page, has_newer=False)
 
 
-def _key(order: Order, row: models.Model) -> str:
+def keyset_cursor(order: Order, row: models.Model) -> str:
+    """The cursor of `row`: the page after it (older) or before it (newer)."""
     return _encode([getattr(row, name) for name in order.fields])
 
 
 def _page(order: Order, rows: list[M], *, has_older: bool, has_newer: bool) -> KeysetPage[M]:
     return KeysetPage(
         rows=rows,
-        older_cursor=_key(order, rows[-1]) if has_older and rows else None,
-        newer_cursor=_key(order, rows[0]) if has_newer and rows else None,
+        older_cursor=keyset_cursor(order, rows[-1]) if has_older and rows else None,
+        newer_cursor=keyset_cursor(order, rows[0]) if has_newer and rows else None,
         paged=has_newer,
     )
 
