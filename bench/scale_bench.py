@@ -564,7 +564,7 @@ def report(
                 for line in export.progress_seen[:1]
                 + export.progress_seen[1:-1][:: max(1, len(export.progress_seen) // 5)]
                 + export.progress_seen[-1:]
-            ),  # fmt: skip
+            ),
             "",
         ]
     return "\n".join(lines)
