@@ -13,7 +13,7 @@ Non-atomic, so PostgreSQL builds and drops the indexes CONCURRENTLY without bloc
 sign-ins (see deskguard/migrationops.py). `CREATE EXTENSION IF NOT EXISTS pg_trgm`
 needs a role that may create extensions in the database: pg_trgm is a trusted
 extension, so the database owner (or any role with CREATE on the database) may;
-otherwise a superuser runs it once before `migrate` (docs/operations.md).
+otherwise a superuser runs it once before `migrate` (README.md, Production).
 """
 
 import django.db.models.functions.text
