@@ -74,6 +74,8 @@ def _decode(model: type[models.Model], order: Order, cursor: str) -> list[Any] |
             return None
         if python is None or (isinstance(python, str) and "\x00" in python):
             return None
+        if isinstance(python, dt.datetime) and python.tzinfo is None:
+            return None  # ours always carry their offset
         if isinstance(python, int) and not -(2**63) <= python < 2**63:
             return None
         parsed.append(python)
