@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 # Links in mail and the printed portal addresses follow the port `make run` serves.
 export DESKGUARD_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test test-fast lint format bench bench-mail clean browser lock
+.PHONY: run test test-fast lint format bench bench-mail bench-scale clean browser lock
 
 # Every dependency comes pinned and hash-checked from requirements-dev.lock (`make lock`
 # writes it from pyproject.toml); the project itself is then added without resolving
@@ -65,6 +65,12 @@ bench: $(STAMP)
 
 bench-mail: $(STAMP)
 	$(BIN)/python bench/mail_bench.py
+
+# Pages at S and M (SIZE=L adds the large size), their M/S ratio, and a whole-log export:
+# docs/benchmarks-scale.md. Seeds schemas of one PostgreSQL database (BENCH_DATABASE_URL).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/deskguard_scale_bench
+bench-scale: $(STAMP)
+	SIZE=$(SIZE) $(BIN)/python bench/scale_bench.py --database-url $(BENCH_DATABASE_URL)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -335,9 +335,13 @@ LOGIN_URL = "customer:signin"
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default", "mail"],
+        "QUEUES": ["default", "mail", "exports"],
     }
 }
+# J3: audit exports are written here by the worker (files 0600 in a 0700 folder), offered
+# to administrators for this many hours, then removed by `manage.py purge_audit_exports`.
+EXPORT_DIR = Path(env("DESKGUARD_EXPORT_DIR", str(VAR_DIR / "exports")))
+EXPORT_KEEP_HOURS = int(env("DESKGUARD_EXPORT_KEEP_HOURS", "24"))
 
 LOGGING = {
     "version": 1,

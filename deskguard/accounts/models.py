@@ -62,8 +62,16 @@ class User(AbstractBaseUser):
 
     class Meta:
         ordering = ["email"]
+        # J1/J2: one b-tree on email (the unique one) for sign-in and ordering, (kind,
+        # email) for the account lists, and a trigram index on upper(email) for the
+        # contains-search on PostgreSQL (migration 0003). Case-insensitive uniqueness
+        # (A1) is the unique e-mail plus a check that it is stored lower-case: a
+        # third index on lower(email) would only repeat the first.
+        indexes = [models.Index(fields=["kind", "email"], name="user_kind_email")]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")), name="user_email_lowercase"
+            ),
             models.CheckConstraint(
                 condition=models.Q(is_admin=False) | models.Q(kind="agent"),
                 name="user_admin_is_agent",

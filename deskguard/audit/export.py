@@ -1,9 +1,10 @@
-"""Streaming CSV and JSON-lines exports of the audit log (E2).
+"""CSV and JSON-lines formats of the audit log (E2), and reading the rows for them.
 
-Rows come from a server-side cursor (`iterator(chunk_size=...)` over
-`values_list`), so an export of a million rows holds one chunk in memory, not the
-table. The table never holds codes, secrets or passwords (see services.py), so an
-export cannot leak them either.
+Rows are read in keyset batches of CHUNK_ROWS (`WHERE (at, id) < last ORDER BY at
+DESC, id DESC LIMIT n`): each batch is one short query served by the (at, id) index,
+so an export of ten million rows holds one batch in memory and no long transaction
+or server-side cursor. The table never holds codes, secrets or passwords (see
+services.py), so an export cannot leak them either.
 """
 
 from __future__ import annotations
@@ -11,20 +12,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
-from django.utils import timezone
+
+from deskguard.pagination import keyset_after
 
 from .models import AuditEvent
+from .selectors import AUDIT_ORDER
 
 CHUNK_ROWS = 2000
-# Rows per chunk handed to the server: one write per row would cost a syscall
-# (and, behind gunicorn, a socket send) per line.
-ROWS_PER_WRITE = 500
 
 # Model fields in export order, and the names the files use for them.
 FIELDS = (
@@ -73,71 +72,64 @@ def _csv_cell(value: object) -> object:
     return csv_safe(value) if isinstance(value, str) else value
 
 
-def _records(events: QuerySet[AuditEvent]) -> Iterator[dict[str, Any]]:
-    rows = events.values_list(*FIELDS).iterator(chunk_size=CHUNK_ROWS)
-    for row in rows:
-        record = dict(zip(COLUMNS, row, strict=True))
-        at: dt.datetime = record["time"]
-        record["time"] = at.isoformat()  # aware, in UTC: "2025-01-31T12:00:00.123456+00:00"
-        yield record
-
-
-def _batched(lines: Iterable[str]) -> Iterator[str]:
-    batch: list[str] = []
-    for line in lines:
-        batch.append(line)
-        if len(batch) >= ROWS_PER_WRITE:
-            yield "".join(batch)
-            batch = []
-    if batch:
-        yield "".join(batch)
+def export_batches(events: QuerySet[AuditEvent]) -> Iterator[list[dict[str, Any]]]:
+    """The events as export records, newest first, CHUNK_ROWS at a time."""
+    ordered = events.order_by(*AUDIT_ORDER.order_by())
+    last: tuple[dt.datetime, int] | None = None
+    while True:
+        page = ordered if last is None else ordered.filter(keyset_after(AUDIT_ORDER, last))
+        rows = list(page.values_list(*FIELDS)[:CHUNK_ROWS])
+        if not rows:
+            return
+        last = (rows[-1][1], rows[-1][0])
+        batch = []
+        for row in rows:
+            record = dict(zip(COLUMNS, row, strict=True))
+            at: dt.datetime = record["time"]
+            record["time"] = at.isoformat()  # aware, in UTC: "2025-01-31T12:00:00.123456+00:00"
+            batch.append(record)
+        yield batch
 
 
 class _Echo:
-    """A file-like object whose write() hands the line back, so csv.writer can
-    format rows one at a time for a stream (the pattern in Django's docs)."""
+    """A file-like object whose write() hands the line back, so csv.writer formats
+    one row at a time (the pattern in Django's docs)."""
 
     def write(self, value: str) -> str:
         return value
 
 
-def csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
-    # Quoting every cell is the other half of OWASP's advice: a cell can never
-    # spill into the next one, whatever a user agent string contains.
-    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
-    yield writer.writerow(COLUMNS)
-    for record in _records(events):
-        record["detail"] = compact_json(record["detail"])
-        yield writer.writerow([_csv_cell(value) for value in record.values()])
+# Quoting every cell is the other half of OWASP's advice: a cell can never spill
+# into the next one, whatever a user agent string contains.
+_CSV = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
 
 
-def jsonl_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
+def csv_line(record: dict[str, Any]) -> str:
+    record = {**record, "detail": compact_json(record["detail"])}
+    line: str = _CSV.writerow([_csv_cell(value) for value in record.values()])
+    return line
+
+
+def jsonl_line(record: dict[str, Any]) -> str:
     # json.dumps escapes newlines inside strings, so each object stays on one line.
-    for record in _records(events):
-        yield json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
 @dataclass(frozen=True)
 class ExportFormat:
+    name: str
+    label: str
     extension: str
     content_type: str
-    lines: Callable[[QuerySet[AuditEvent]], Iterator[str]]
+    header: str
+    line: Callable[[dict[str, Any]], str]
 
 
 FORMATS = {
-    "csv": ExportFormat("csv", "text/csv; charset=utf-8", csv_lines),
-    "jsonl": ExportFormat("jsonl", "application/x-ndjson; charset=utf-8", jsonl_lines),
+    "csv": ExportFormat(
+        "csv", "CSV", "csv", "text/csv; charset=utf-8", _CSV.writerow(COLUMNS), csv_line
+    ),
+    "jsonl": ExportFormat(
+        "jsonl", "JSON lines", "jsonl", "application/x-ndjson; charset=utf-8", "", jsonl_line
+    ),
 }
-
-
-def export_response(
-    events: QuerySet[AuditEvent], export_format: ExportFormat
-) -> StreamingHttpResponse:
-    stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M%S")
-    response = StreamingHttpResponse(
-        _batched(export_format.lines(events)), content_type=export_format.content_type
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="deskguard-audit-{stamp}.{export_format.extension}"'
-    )
-    return response

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from deskguard.accounts.models import User
 from deskguard.accounts.portal import Portal
 from deskguard.audit.models import Event
-from deskguard.crypto import secret_rotate
+from deskguard.crypto import InvalidToken, secret_is_current, secret_rotate
 from deskguard.events import security_event
 
 from .documents import provider_cache_clear
@@ -108,13 +108,22 @@ def sso_provider_delete(
     provider.delete()
 
 
-@transaction.atomic
-def sso_provider_rotate_secrets() -> int:
+def sso_provider_rotate_secrets() -> tuple[int, list[str]]:
     """Re-encrypt every stored client secret under the newest key (F1), for the
-    key-rotation command. Returns how many secrets were re-encrypted."""
-    count = 0
-    for provider in SSOProvider.objects.select_for_update().exclude(client_secret_encrypted=""):
-        provider.client_secret_encrypted = secret_rotate(provider.client_secret_encrypted)
-        provider.save(update_fields=["client_secret_encrypted"])
-        count += 1
-    return count
+    key-rotation command: one compare-and-set UPDATE per provider, no lock held across
+    providers, a secret already under the newest key skipped (J4). Returns how many
+    were re-encrypted and the slugs of those no configured key decrypts."""
+    count, undecryptable = 0, []
+    rows = SSOProvider.objects.exclude(client_secret_encrypted="").order_by("pk")
+    for pk, slug, token in rows.values_list("pk", "slug", "client_secret_encrypted"):
+        if secret_is_current(token):
+            continue
+        try:
+            rotated = secret_rotate(token)
+        except InvalidToken:
+            undecryptable.append(slug)
+            continue
+        count += SSOProvider.objects.filter(pk=pk, client_secret_encrypted=token).update(
+            client_secret_encrypted=rotated
+        )
+    return count, undecryptable

@@ -59,3 +59,28 @@ class SecurityPolicy(models.Model):
 
     def __str__(self) -> str:
         return "security policy"
+
+
+class AdoptionCount(models.Model):
+    """J5: how many active accounts of a kind there are and how many have 2FA, kept by
+    database triggers (migration 0004) in the same transaction as every change that
+    moves the numbers: account created, deleted, (de)activated or changing kind, an
+    authenticator added or removed, through any code path (bulk inserts and raw SQL
+    included). The adoption overview adds up a few of these rows instead of reading
+    every account. Each kind is split over SHARDS rows (by account id), so concurrent
+    sign-ups and enrolments rarely wait on the same row lock."""
+
+    SHARDS = 16
+
+    kind = models.CharField(max_length=10)
+    shard = models.PositiveSmallIntegerField()
+    total = models.BigIntegerField(default=0)
+    with_2fa = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "shard"], name="adoption_kind_shard_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} shard {self.shard}: {self.with_2fa}/{self.total}"

@@ -6,7 +6,7 @@ admin pages all ask here, and nowhere else.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 
 from deskguard.accounts.models import Kind, User
@@ -45,6 +45,16 @@ def has_2fa() -> Exists:
     """`twofactor_active` as an SQL expression over users, for lists and counts:
     `User.objects.annotate(has_2fa=has_2fa())`."""
     return Exists(active_factors().filter(user=OuterRef("pk")))
+
+
+def with_2fa_flag(users: QuerySet[User]) -> QuerySet[User]:
+    """`users`, each annotated `has_2fa` as `has_2fa()` says, through a LEFT JOIN on the
+    one-to-one device: a list page then probes the device index once per account shown
+    (J1), where PostgreSQL answered the EXISTS in the select list by hashing every
+    device."""
+    return users.annotate(
+        has_2fa=ExpressionWrapper(Q(totp_device__isnull=False), output_field=BooleanField())
+    )
 
 
 def enrolment_allowed(user: User, policy: SecurityPolicy) -> bool:

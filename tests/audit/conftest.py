@@ -18,11 +18,19 @@ from deskguard.audit.services import audit_record
 
 AUDIT_URL = "/agent/admin/audit/"
 EXPORT_URL = "/agent/admin/audit/export/"
+EXPORTS_URL = "/agent/admin/audit/exports/"
 
 
 def at(day: str, clock: str = "12:00") -> dt.datetime:
     """A moment in the helpdesk's time zone, e.g. at("2025-03-01", "23:59")."""
     return timezone.make_aware(dt.datetime.fromisoformat(f"{day}T{clock}"))
+
+
+@pytest.fixture(autouse=True)
+def export_dir(settings, tmp_path):
+    """Export files of each test in its own folder (J3)."""
+    settings.EXPORT_DIR = tmp_path / "exports"
+    return settings.EXPORT_DIR
 
 
 @pytest.fixture

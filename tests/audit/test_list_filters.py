@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from deskguard.audit.models import AuditEvent, Event
+from deskguard.audit.models import AuditEvent, AuditExport, Event
 from tests.audit.conftest import AUDIT_URL, EXPORT_URL, at
 
 
@@ -107,7 +107,8 @@ def test_e2_bad_filter_input_is_refused_with_400_and_a_clear_message(
     admin_client, events, query, message, url, extra
 ):
     before = AuditEvent.objects.count()
-    response = admin_client.get(url, {**query, **extra})
+    send = admin_client.post if url == EXPORT_URL else admin_client.get
+    response = send(url, {**query, **extra})
     assert response.status_code == 400
     page = response.content.decode()
     assert "These filters cannot be applied" in page
@@ -115,3 +116,4 @@ def test_e2_bad_filter_input_is_refused_with_400_and_a_clear_message(
     assert response.context["rows"] == []  # no half-filtered list
     assert "export" not in page.lower()  # no export links for a filter that did not apply
     assert AuditEvent.objects.count() == before
+    assert not AuditExport.objects.exists()

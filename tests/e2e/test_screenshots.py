@@ -187,3 +187,49 @@ def test_screens_of_sudo_mode_and_the_confirmation_pages(
     page.goto("/portal/profile/security/")
     expect(page.get_by_text("if you turn it off, you cannot turn it on again")).to_be_visible()
     shoot(page, "37-security-on-allow-off", phone=True)
+
+
+def test_screens_of_an_audit_export_from_request_to_download(page: Page, admin, settings, tmp_path):
+    """J1, J3: the audit log paged by keyset, an export asked for from it, its progress
+    page while waiting and while written, the finished file downloaded."""
+    from django.utils import timezone
+
+    from deskguard.audit.models import AuditEvent, AuditExport, Event, ExportStatus
+
+    settings.EXPORT_DIR = tmp_path / "exports"
+    now = timezone.now()
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            event=Event.SIGNIN_FAILED,
+            subject_label=f"visitor{n}@example.org",
+            ip="203.0.113.9",
+            user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+            at=now - timezone.timedelta(minutes=n),
+        )
+        for n in range(120)
+    )
+    browser_signin(page, admin)
+    page.goto("/agent/admin/audit/?account=visitor")
+    page.get_by_role("link", name="Older →").click()
+    expect(page.get_by_role("link", name="← Newer")).to_be_visible()
+    shoot(page, "40-audit-log-second-page")
+    page.get_by_role("button", name="CSV").click()
+    expect(page.get_by_text("Waiting for the worker to start")).to_be_visible()
+    shoot(page, "41-audit-export-waiting")
+    export = AuditExport.objects.get()
+    AuditExport.objects.filter(pk=export.pk).update(
+        status=ExportStatus.RUNNING, rows_total=120, rows_written=48, started_at=now
+    )
+    page.reload()
+    expect(page.get_by_text("Written 48 of 120 events (40%)")).to_be_visible()
+    shoot(page, "42-audit-export-running")
+    AuditExport.objects.filter(pk=export.pk).update(status=ExportStatus.QUEUED, rows_written=0)
+    run_queued_tasks()
+    page.reload()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    shoot(page, "43-audit-export-done")
+    lines = download.value.path().read_text().splitlines()
+    assert len(lines) == 1 + 120
+    page.goto("/agent/admin/audit/exports/")
+    shoot(page, "44-audit-exports")

@@ -25,3 +25,31 @@ def test_c5_purge_keeps_live_counters_and_second_factor_locks(db):
         "pw-account:live",
         "2fa-account:locked",
     }
+
+
+def test_j4_purge_walks_the_table_in_batches_and_keeps_what_must_stay(
+    db, django_assert_max_num_queries
+):
+    now = timezone.now()
+    old = now - timedelta(days=2)
+    Throttle.objects.bulk_create(
+        Throttle(key=f"pw-address:idle{n}", failures=3, last_failure_at=old) for n in range(45)
+    )
+    Throttle.objects.bulk_create(
+        Throttle(key=f"2fa-account:locked{n}", failures=100, last_failure_at=old) for n in range(5)
+    )
+    Throttle.objects.create(key="pw-account:live", failures=7, last_failure_at=now)
+    out = StringIO()
+    call_command("purge_throttles", "--batch-size", "10", stdout=out)
+    assert "Deleted 45 idle throttle row(s)." in out.getvalue()
+    assert Throttle.objects.count() == 6
+    call_command("purge_throttles", "--batch-size", "10", stdout=out)  # nothing left to do
+    assert out.getvalue().endswith("Deleted 0 idle throttle row(s).\n")
+
+
+def test_j4_purge_refuses_a_strange_batch_size(db):
+    import pytest
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="--batch-size"):
+        call_command("purge_throttles", "--batch-size", "0")

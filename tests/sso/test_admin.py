@@ -177,7 +177,7 @@ def test_f1_provider_secrets_are_re_encrypted_under_the_newest_key(settings, pro
 
     settings.TOTP_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), *settings.TOTP_ENCRYPTION_KEYS]
     before = SSOProvider.objects.get().client_secret_encrypted
-    assert sso_provider_rotate_secrets() == 1
+    assert sso_provider_rotate_secrets() == (1, [])
     after = SSOProvider.objects.get().client_secret_encrypted
     assert after != before
     settings.TOTP_ENCRYPTION_KEYS = settings.TOTP_ENCRYPTION_KEYS[:1]

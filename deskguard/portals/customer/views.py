@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from deskguard.accounts.portal import Portal
 from deskguard.httputil import AuthenticatedHttpRequest, form_data
+from deskguard.pagination import keyset_page, pager_links
 from deskguard.portals import common
 from deskguard.portals.access import contact_required
 from deskguard.tickets.forms import ReplyForm, TicketForm
-from deskguard.tickets.selectors import ticket_get_for, tickets_visible_to
+from deskguard.tickets.selectors import TICKET_ORDER, ticket_get_for, tickets_visible_to
 from deskguard.tickets.services import ticket_create, ticket_reply
 
 PORTAL = Portal.CUSTOMER
@@ -21,8 +21,10 @@ PORTAL = Portal.CUSTOMER
 
 @contact_required
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    page = Paginator(tickets_visible_to(request.user), 25).get_page(request.GET.get("page"))
-    return render(request, "customer/home.html", {"page": page})
+    page = keyset_page(
+        tickets_visible_to(request.user), TICKET_ORDER, query=request.GET, per_page=25
+    )
+    return render(request, "customer/home.html", {"page": page, "pager": pager_links(page, "")})
 
 
 @contact_required
