@@ -2,13 +2,14 @@
 `bench/signin_bench.py` runs this script with the version's directory first on
 PYTHONPATH, so `deskguard` (models, migrations, services) comes from there.
 
-    bench_prepare.py SPEC.json [--micro-seconds N]
+    bench_prepare.py setup SPEC.json
+        SPEC.json: {"password": ..., "twofactor": [[email, TOTP secret], ...]}.
+        Migrates and creates the accounts: agents with an authenticator whose secret
+        the bench knows (last accepted step 0, so the current code works).
+    bench_prepare.py micro EMAIL --seconds N
+        The in-process micro-benchmarks (bench/micro.py), EMAIL an account with 2FA.
 
-SPEC.json: {"password": ..., "twofactor": [[email, TOTP secret], ...],
-"probe": [email, secret]}. Migrates, creates the accounts (agents with an
-authenticator whose secret the bench knows, last accepted step 0 so the current code
-works), optionally runs the in-process micro-benchmarks (bench/micro.py) on the probe
-account, and prints one JSON object on the last line of stdout."""
+Each prints one JSON object on the last line of stdout."""
 
 from __future__ import annotations
 
@@ -82,11 +83,13 @@ def micro_run(probe_email: str, seconds: float) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("spec")
-    parser.add_argument("--micro-seconds", type=float, default=0.0)
+    commands = parser.add_subparsers(dest="command", required=True)
+    setup = commands.add_parser("setup")
+    setup.add_argument("spec")
+    micro = commands.add_parser("micro")
+    micro.add_argument("email")
+    micro.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
-    with open(args.spec) as fh:
-        spec = json.load(fh)
 
     import django
 
@@ -96,22 +99,22 @@ def main() -> None:
 
     import deskguard
 
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0, interactive=False)
-    migrated = time.perf_counter()
-    accounts = [tuple(a) for a in spec["twofactor"]] + [tuple(spec["probe"])]
-    accounts_create(spec["password"], accounts)
-    created = time.perf_counter()
-    result: dict[str, Any] = {
-        "deskguard": deskguard.__file__,
-        "django": django.get_version(),
-        "database": database_version(),
-        "migrate_s": migrated - started,
-        "accounts_s": created - migrated,
-        "accounts": len(accounts),
-    }
-    if args.micro_seconds > 0:
-        result["micro"] = micro_run(spec["probe"][0], args.micro_seconds)
+    result: dict[str, Any] = {"deskguard": deskguard.__file__, "django": django.get_version()}
+    if args.command == "setup":
+        with open(args.spec) as fh:
+            spec = json.load(fh)
+        started = time.perf_counter()
+        call_command("migrate", verbosity=0, interactive=False)
+        migrated = time.perf_counter()
+        accounts_create(spec["password"], [tuple(a) for a in spec["twofactor"]])
+        result |= {
+            "database": database_version(),
+            "migrate_s": migrated - started,
+            "accounts_s": time.perf_counter() - migrated,
+            "accounts": len(spec["twofactor"]),
+        }
+    else:
+        result["micro"] = micro_run(args.email, args.seconds)
     connections.close_all()
     print(json.dumps(result))
 
