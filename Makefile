@@ -60,8 +60,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Baseline commit vs working tree, SQLite and PostgreSQL (~5 min on a quiet machine);
+# e.g. `make bench BENCH_ARGS="--rounds 3"`, see `.venv/bin/python bench/signin_bench.py --help`.
 bench: $(STAMP)
-	$(BIN)/python bench/signin_bench.py
+	$(BIN)/python bench/signin_bench.py $(BENCH_ARGS)
 
 bench-mail: $(STAMP)
 	$(BIN)/python bench/mail_bench.py
