@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
-from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, DateTimeField, Exists, F, Q, Subquery, Value, When
+from django.db.models import Case, DateTimeField, Exists, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -95,31 +94,6 @@ def throttle_closed(key: Key, *, ignore_lock: bool = False) -> Exists:
     now = timezone.now()
     return Exists(
         Throttle.objects.filter(key=key.key).exclude(open_q(key.rule, now, ignore_lock=ignore_lock))
-    )
-
-
-_FIELDS = ("failures", "blocked_until", "last_failure_at", "refused", "refused_since")
-
-
-def throttle_annotations(key: Key, *, prefix: str) -> dict[str, Any]:
-    """Subqueries that fetch `key`'s state with another row (one SELECT for both)."""
-    row = Throttle.objects.filter(key=key.key)
-    return {f"{prefix}{name}": Subquery(row.values(name)[:1]) for name in (*_FIELDS, "pk")}
-
-
-def throttle_state_from(obj: object, key: Key, *, prefix: str) -> State:
-    """The state fetched by `throttle_annotations` on `obj`."""
-    values = {name: getattr(obj, f"{prefix}{name}", None) for name in _FIELDS}
-    if getattr(obj, f"{prefix}pk", None) is None:
-        return State(key)
-    return State(
-        key,
-        values["failures"] or 0,
-        values["blocked_until"],
-        values["last_failure_at"],
-        values["refused"] or 0,
-        values["refused_since"],
-        exists=True,
     )
 
 

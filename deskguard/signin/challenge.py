@@ -1,33 +1,52 @@
 """The second step (C1, C3-C7): verify the code of a pending sign-in, then complete it.
 
-One SELECT fetches the pending account with its authenticator and its second-factor
-limit; a right code is then one UPDATE (single use, decided by the database), the
+One SELECT (written as SQL) fetches the pending account with its authenticator and its
+second-factor limit; a right code is then one UPDATE (single use, decided by the database), the
 sign-in one audit row, and Django's login(), in one transaction.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from deskguard.accounts.models import User
 from deskguard.accounts.portal import Portal
-from deskguard.limits.rules import SECOND_FACTOR
-from deskguard.limits.throttle import State, throttle_annotations, throttle_state_from
+from deskguard.limits.models import Throttle
+from deskguard.limits.rules import SECOND_FACTOR, Key
+from deskguard.limits.throttle import State
 from deskguard.security import safe_next
 from deskguard.twofactor import services
 from deskguard.twofactor.flows import reauth_mark
+from deskguard.twofactor.models import TOTPDevice
 from deskguard.twofactor.verify import Factor, second_factor_verify, verdict_message
 
 from . import messages as texts
-from .pending import Pending, pending_get, pending_marker
+from .pending import Pending, pending_marker
 from .session import session_login
 
-_LIMIT = "limit_"
+# The code step's one read, written out: the ORM spends about 5 ms of CPU composing
+# this query (three tables, the limit's columns as subqueries) against 0.7 ms to run
+# it as SQL (measured on PostgreSQL), on the hottest request of a sign-in.
+_CODE_STEP_SQL = f"""
+SELECT u.*, d.id AS device_id, d.secret_encrypted AS device_secret,
+       d.last_step AS device_last_step, d.confirmed_at AS device_confirmed_at,
+       t.id AS limit_id, t.failures AS limit_failures, t.blocked_until AS limit_blocked_until,
+       t.last_failure_at AS limit_last_failure_at, t.refused AS limit_refused,
+       t.refused_since AS limit_refused_since
+FROM {User._meta.db_table} u
+LEFT JOIN {TOTPDevice._meta.db_table} d ON d.user_id = u.id
+LEFT JOIN {Throttle._meta.db_table} t ON t.key = %s
+WHERE u.id = %s AND u.is_active
+"""  # noqa: S608 (table names from the models; values are parameters)
 
 
 @dataclass(frozen=True)
@@ -37,18 +56,58 @@ class CodeStep:
 
 
 def code_step_get(request: HttpRequest, *, portal: Portal) -> CodeStep | None:
-    """The pending sign-in with what the code step needs, in one query."""
+    """The pending sign-in with what the code step needs (the account, its
+    authenticator, its second-factor limit), in one query."""
     marker = pending_marker(request, portal=portal)
     if marker is None:
         return None
     key = SECOND_FACTOR.of(str(marker["uid"]))
-    users = User.objects.select_related("totp_device").annotate(
-        **throttle_annotations(key, prefix=_LIMIT)
-    )
-    pending = pending_get(request, portal=portal, users=users)
-    if pending is None:
+    user = next(iter(User.objects.raw(_CODE_STEP_SQL, [key.key, marker["uid"]])), None)
+    if user is None or user.email != marker.get("email") or user.kind != portal.kind:
         return None
-    return CodeStep(pending, throttle_state_from(pending.user, key, prefix=_LIMIT))
+    _attach_device(user)
+    return CodeStep(Pending(user, str(marker.get("next") or "")), _limit_state(user, key))
+
+
+def _when(value: object) -> datetime | None:
+    """A time column read by raw SQL: aware datetimes from PostgreSQL, naive ones (UTC)
+    or text from SQLite."""
+    parsed = parse_datetime(value) if isinstance(value, str) else value
+    if not isinstance(parsed, datetime):
+        return None
+    return timezone.make_aware(parsed, dt.UTC) if timezone.is_naive(parsed) else parsed
+
+
+def _attach_device(user: User) -> None:
+    """Put the authenticator read with the account where `user.totp_device` finds it
+    (None: the account has none, and the attribute raises DoesNotExist as usual)."""
+    row = vars(user)  # the extra columns of _CODE_STEP_SQL
+    device = None
+    if row.get("device_id") is not None:
+        device = TOTPDevice(
+            id=row["device_id"],
+            user_id=user.pk,
+            secret_encrypted=row["device_secret"],
+            last_step=row["device_last_step"],
+            confirmed_at=_when(row["device_confirmed_at"]) or timezone.now(),
+        )
+        device._state.adding = False
+    user._state.fields_cache["totp_device"] = device
+
+
+def _limit_state(user: User, key: Key) -> State:
+    row = vars(user)
+    if row.get("limit_id") is None:
+        return State(key)
+    return State(
+        key,
+        row["limit_failures"],
+        _when(row["limit_blocked_until"]),
+        _when(row["limit_last_failure_at"]),
+        row["limit_refused"],
+        _when(row["limit_refused_since"]),
+        exists=True,
+    )
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import logout
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
@@ -49,21 +48,6 @@ def pending_marker(request: HttpRequest, *, portal: Portal) -> dict[str, Any] | 
     if not isinstance(marker, dict) or marker.get("portal") != portal.value:
         return None
     return marker if isinstance(marker.get("uid"), int) else None
-
-
-def pending_get(
-    request: HttpRequest, *, portal: Portal, users: QuerySet[User] | None = None
-) -> Pending | None:
-    """The pending sign-in of this browser on `portal`. `users` lets the caller fetch
-    what it needs with the account in the same query."""
-    marker = pending_marker(request, portal=portal)
-    if marker is None:
-        return None
-    queryset = users if users is not None else User.objects.all()
-    user = queryset.filter(pk=marker["uid"], is_active=True).first()
-    if user is None or user.email != marker.get("email") or user.kind != portal.kind:
-        return None
-    return Pending(user=user, next_url=str(marker.get("next") or ""))
 
 
 def pending_clear(response: HttpResponseBase) -> None:
