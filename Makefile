@@ -15,8 +15,17 @@ export DESKGUARD_BASE_URL ?= http://127.0.0.1:$(PORT)
 # Every dependency comes pinned and hash-checked from requirements-dev.lock (`make lock`
 # writes it from pyproject.toml); the project itself is then added without resolving
 # anything. `pip check` fails when pyproject.toml was edited without `make lock`.
+# The lock files are resolved for Python 3.11 (pyproject.toml's requires-python): another
+# version is refused before anything is created, and a .venv left by another version (or
+# half made) is replaced rather than failing again on every run.
+IS_PY311 = -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'
 $(STAMP): requirements-dev.lock pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is needed (set PYTHON=...)"; exit 1; }
+	@$(PYTHON) $(IS_PY311) 2>/dev/null || { \
+	  echo "deskguard needs Python 3.11; '$(PYTHON)' is $$($(PYTHON) --version 2>/dev/null || echo "not found")."; \
+	  echo "Install it (e.g. pyenv install 3.11) and run: make $(MAKECMDGOALS) PYTHON=/path/to/python3.11"; \
+	  exit 1; }
+	@if [ -d $(VENV) ] && ! $(BIN)/python $(IS_PY311) 2>/dev/null; then \
+	  echo "$(VENV) was made by another Python or is broken: making it again"; rm -rf $(VENV); fi
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
