@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 # Links in mail and the printed portal addresses follow the port `make run` serves.
 export DESKGUARD_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test test-fast lint format bench bench-mail bench-scale clean browser lock
+.PHONY: run test test-fast lint format bench bench-mail bench-scale clean browser lock screenshots
 
 # Every dependency comes pinned and hash-checked from requirements-dev.lock (`make lock`
 # writes it from pyproject.toml); the project itself is then added without resolving
@@ -59,6 +59,10 @@ run: $(STAMP)
 # Browser tests need Debian's Chromium (/usr/bin/chromium); see .ci/run.
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# The README's screenshots (docs/screenshots/), taken by the browser tests on their way.
+screenshots: $(STAMP)
+	DESKGUARD_README_SHOTS=1 $(BIN)/python -m pytest -n 2 -q -m e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
