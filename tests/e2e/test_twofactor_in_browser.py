@@ -17,7 +17,7 @@ from deskguard.accounts.models import Kind
 from deskguard.twofactor import recovery, services, totp
 from deskguard.twofactor.models import SecurityPolicy, TOTPDevice
 
-from .conftest import browser_signin, shoot
+from .conftest import browser_signin, readme_shot, shoot
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +40,7 @@ def finish_enrollment(page: Page, *, shot: str) -> tuple[str, list[str]]:
     # B2: a visible QR code (inline SVG with a real size) and the key as text.
     qr = page.locator(".qr svg")
     expect(qr).to_be_visible()
-    shoot(page, shot, phone=True)
+    readme_shot(page, shot, phone=True)
     box = qr.bounding_box()
     assert box is not None and box["width"] >= 100 and box["height"] >= 100, box
     key_text = page.locator("#totp-secret").inner_text()
@@ -53,7 +53,7 @@ def finish_enrollment(page: Page, *, shot: str) -> tuple[str, list[str]]:
     codes = [c.strip() for c in page.locator("#recovery-codes li").all_inner_texts()]
     assert len(codes) == 10 and len(set(codes)) == 10
     assert all(CODE_SHAPE.match(code) for code in codes), codes
-    shoot(page, "07-recovery-codes", phone=True)
+    readme_shot(page, "07-recovery-codes", phone=True)
     return key, codes
 
 
@@ -94,7 +94,7 @@ def test_b2_b3_c1_a_contact_enables_2fa_and_signs_in_with_a_code(page: Page, con
     expect(page).to_have_url(re.compile(r"/portal/signin/"))  # not signed in yet
 
     browser_signin(page, contact)
-    shoot(page, "09-challenge", phone=True)
+    readme_shot(page, "09-challenge", phone=True)
     # The enrollment code's time step is spent (C3), so use the next step's code,
     # which the server accepts one step ahead.
     page.get_by_label("Verification code").fill(totp_now(key, steps=1))
