@@ -14,7 +14,7 @@ from deskguard.twofactor.admin_flows import adoption_overview
 from deskguard.twofactor.models import SecurityPolicy
 from deskguard.twofactor.policy import twofactor_enforced
 
-NO_MAIL = "No e-mail is sent."
+NO_MAIL = "No email is sent."
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -51,18 +51,18 @@ def disable_2fa(*, admin: User, target: User, policy: SecurityPolicy) -> list[st
         )
     else:
         lines.append("Their next sign-in asks for their password only.")
-    lines.append(f"{target.email} is told by e-mail.")
+    lines.append(f"{target.email} is told by email.")
     return lines
 
 
 def resend_codes(*, admin: User, target: User, policy: SecurityPolicy) -> list[str]:
     """twofactor.admin_flows.admin_recovery_resend."""
     return [
-        f"A new set of 10 recovery codes is e-mailed to {target.email}. Their current "
+        f"A new set of 10 recovery codes is emailed to {target.email}. Their current "
         "codes stop working as soon as the mail server accepted the new ones.",
         "Their authenticator app keeps working, and a lock after too many wrong codes "
         "is lifted. After signing in with a mailed code they set up their app again.",
-        f"{target.email} is told by e-mail (the message holds the new codes).",
+        f"{target.email} is told by email (the message holds the new codes).",
     ]
 
 
@@ -90,7 +90,7 @@ def invite_administrator(*, email: str, name: str) -> list[str]:
         "Once they chose a password they can change every security setting, turn off "
         "two-factor authentication for any account, deactivate accounts, manage single "
         "sign-on and read the audit log.",
-        f"An invitation with a link to choose a password is e-mailed to {email}.",
+        f"An invitation with a link to choose a password is emailed to {email}.",
     ]
 
 
@@ -134,7 +134,7 @@ def _allow_off() -> str:
 def _sso_creates_contacts() -> str:
     names = ", ".join(p.name for p in sso_providers_for_portal(portal=Portal.CUSTOMER))
     return (
-        "Anyone whose e-mail address an enabled single sign-on provider of the Customer "
+        "Anyone whose email address an enabled single sign-on provider of the Customer "
         "Portal verifies gets a contact account at their first sign-in, without a "
         "password or second factor. "
         + (f"Providers that can do this now: {names}." if names else "No provider can now.")

@@ -169,7 +169,7 @@ ACTIONS = {
         consequences.disable_2fa,
         admin_flows.disable_refusal,
         admin_flows.admin_twofactor_disable,
-        "Two-factor authentication is off for {email}. They were told by e-mail.",
+        "Two-factor authentication is off for {email}. They were told by email.",
         sudo=True,
     ),
     "resend-codes": Action(
@@ -177,7 +177,7 @@ ACTIONS = {
         consequences.resend_codes,
         admin_flows.resend_refusal,
         admin_flows.admin_recovery_resend,
-        "New recovery codes were e-mailed to {email}.",
+        "New recovery codes were emailed to {email}.",
         sudo=False,
     ),
     "deactivate": Action(
