@@ -25,7 +25,7 @@ from deskguard.audit.models import AuditEvent, Event
 from deskguard.sso.models import SSOProvider
 from deskguard.twofactor.models import SecurityPolicy, TOTPDevice
 from deskguard.twofactor.policy import policy_current
-from tests.conftest import PASSWORD, Enrollment, code_step
+from tests.conftest import PASSWORD, Enrollment, code_step, confirmed
 
 SUDO = "/agent/admin/sudo/"
 WINDOW = 600  # seconds: GitHub's sudo mode idea, a short window
@@ -357,11 +357,16 @@ def test_i10_creating_contacts_at_the_first_sso_sign_in_names_the_providers(sudo
 
 
 def test_i10_switching_a_setting_on_needs_no_sudo_mode(scene):
+    """Enforcing weakens nothing: its confirmation page (the impact, D2) opens outside
+    sudo mode, and saving it applies the change."""
     response = scene.client.post(
         "/agent/admin/customer-portal/security/",
         {"contacts_allow_2fa": "on", "contacts_enforce_2fa": "on"},
     )
-    assert response["Location"] == "/agent/admin/customer-portal/security/"
+    assert response["Location"] == "/agent/admin/policy/confirm/"
+    assert not policy_current().contacts_enforce_2fa
+    done = confirmed(scene.client, response)
+    assert done["Location"] == "/agent/admin/customer-portal/security/"
     assert policy_current().contacts_enforce_2fa
 
 
@@ -386,7 +391,7 @@ def test_i10_a_policy_confirmation_applies_only_the_weakening_it_showed(sudo_cli
         {"contacts_allow_2fa": "on", "sso_create_contacts": "on"},
     )
     page = sudo_client.get(submitted["Location"]).content.decode()
-    assert "“Enforce two-factor authentication (2FA) for all users” is switched off" in page
+    assert "“Enforce two-factor authentication (2FA) for all contacts” is switched off" in page
     assert "Create a contact" not in page  # unchanged, so not shown
     # Meanwhile another administrator stops creating contacts at SSO sign-in.
     SecurityPolicy.objects.filter(pk=1).update(sso_create_contacts=False)

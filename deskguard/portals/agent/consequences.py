@@ -12,7 +12,7 @@ from deskguard.sso.services import sso_providers_for_portal
 from deskguard.twofactor import services
 from deskguard.twofactor.admin_flows import adoption_overview
 from deskguard.twofactor.models import SecurityPolicy
-from deskguard.twofactor.policy import twofactor_enforced
+from deskguard.twofactor.policy import twofactor_active, twofactor_enforced
 
 NO_MAIL = "No email is sent."
 
@@ -94,31 +94,46 @@ def invite_administrator(*, email: str, name: str) -> list[str]:
     ]
 
 
-def policy_change(*, diff: dict[str, list[bool]], labels: dict[str, str]) -> list[str]:
+def policy_change(
+    *, diff: dict[str, list[bool]], labels: dict[str, str], admin: User | None = None
+) -> list[str]:
     """twofactor.admin_flows.policy_update: one line per changed setting."""
     lines: list[str] = []
     for name, (_, new) in diff.items():
         switched = f"“{labels.get(name, name)}” is switched {'on' if new else 'off'}"
         lines.append(f"{switched}. {_POLICY_TEXT[name, new]()}")
+    if admin is not None and diff.get("agents_enforce_2fa", [False, False])[1]:
+        if not twofactor_active(admin):
+            lines.append(
+                "You do not use two-factor authentication yourself: you are asked to set "
+                "it up at your next request too."
+            )
     lines.append(f"{NO_MAIL} The change applies to every account at its next request.")
     return lines
 
 
-def _agents_enforced() -> str:
-    _, without = _with_2fa(Kind.AGENT)
+def enforcement_impact(kind: Kind) -> str:
+    """D1/D2: how many active accounts of `kind` enforcement sends to enrollment,
+    counted in one query (the adoption summary, J5: the same cost at any size)."""
+    _, without = _with_2fa(kind)
+    noun = ("agent", "agents") if kind == Kind.AGENT else ("contact", "contacts")
+    if without == 0:
+        return (
+            f"Every {noun[0]} already uses 2FA: nobody is asked to set it up now. New "
+            f"{noun[1]} set it up at their first sign-in."
+        )
     return (
-        "Every agent without two-factor authentication, administrators included, must "
-        f"set it up before anything else ({_plural(without, 'agent has', 'agents have')} "
-        "none now)."
+        f"{_plural(without, *noun)} will be asked to set up 2FA at their next request, "
+        "and can reach nothing else until it is done."
     )
+
+
+def _agents_enforced() -> str:
+    return enforcement_impact(Kind.AGENT) + " Administrators are agents too."
 
 
 def _contacts_enforced() -> str:
-    _, without = _with_2fa(Kind.CONTACT)
-    return (
-        "Every contact without two-factor authentication must set it up before anything "
-        f"else ({_plural(without, 'contact has', 'contacts have')} none now)."
-    )
+    return enforcement_impact(Kind.CONTACT)
 
 
 def _allow_off() -> str:
