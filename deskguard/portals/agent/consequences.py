@@ -129,7 +129,7 @@ def enforcement_impact(kind: Kind) -> str:
 
 
 def _agents_enforced() -> str:
-    return enforcement_impact(Kind.AGENT) + " Administrators are agents too."
+    return enforcement_impact(Kind.AGENT) + " This includes administrators."
 
 
 def _contacts_enforced() -> str:
