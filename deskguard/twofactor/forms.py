@@ -90,10 +90,21 @@ class ReauthForm(SecondFactorForm):
     )
     field_order = ["password", "code"]
 
+    ERROR_ID = "reauth-error"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["code"].widget.attrs.pop("autofocus", None)
         self.fields["password"].widget.attrs["autofocus"] = True
+
+    def both_refused(self) -> None:
+        """L5: the page does not say which of the two was wrong, so its message (the
+        element with ERROR_ID) describes both fields; the code is not typed back."""
+        self.data = {**self.data, "code": ""}
+        for name in ("password", "code"):
+            self.fields[name].widget.attrs.update(
+                {"aria-invalid": "true", "aria-describedby": self.ERROR_ID}
+            )
 
 
 class ConfirmSavedForm(forms.Form):

@@ -211,6 +211,7 @@ def _reauth(
             if result.passed:
                 return on_success()
             error, status = verdict_message(result, with_password=True)
+            form.both_refused()
     title, text, button, danger = REAUTH_PAGES[action]
     return render(
         request,

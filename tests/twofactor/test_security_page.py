@@ -129,3 +129,30 @@ def test_b5_new_codes_do_not_claim_2fa_was_just_turned_on(client, agent, enroll)
     assert page.texts("h1") == ["Personal Settings"]
     done = client.post(SECURITY + "recovery-codes/", {"saved": "on"}, follow=True)
     assert b"Your new recovery codes are saved. The old ones no longer work." in done.content
+
+
+def test_l5_a_refused_re_authentication_describes_both_fields_and_clears_the_code(
+    client, agent, enroll
+):
+    enrollment = enroll(agent)
+    client.post(code_step(client, agent), {"code": enrollment.code()})
+    response = client.post(SECURITY + "regenerate/", {"password": "wrong", "code": "123456"})
+    assert response.status_code == 400
+    page = parse(response.content)
+    error = page.by_id("reauth-error")
+    assert " ".join(error.text.split()) == "The password or the code is not correct."
+    for name in ("password", "code"):
+        field = page.one("input", name=name)
+        assert field.attr("aria-invalid") == "true"
+        assert field.attr("aria-describedby") == "reauth-error"
+        assert not field.attr("value")
+
+
+def test_l5_sudo_mode_refusal_describes_both_fields(sudo_client):
+    """The administrator's "Confirm it is you" page (I10) answers the same way."""
+    response = sudo_client.post("/agent/admin/sudo/", {"password": "wrong", "code": "123456"})
+    assert response.status_code == 400
+    page = parse(response.content)
+    assert page.by_id("reauth-error")
+    for name in ("password", "code"):
+        assert page.one("input", name=name).attr("aria-describedby") == "reauth-error"
