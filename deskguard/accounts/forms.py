@@ -66,7 +66,7 @@ class AccountCreateForm(forms.Form):
     def clean_email(self) -> str:
         email = normalize_email(self.cleaned_data["email"])
         if User.objects.filter(email=email).exists():
-            raise forms.ValidationError("An account with this e-mail already exists.")
+            raise forms.ValidationError("An account with this email already exists.")
         return email
 
     def clean(self) -> dict[str, Any]:

@@ -38,10 +38,10 @@ class AuditFilterForm(forms.Form):
         # Three characters make a trigram, the least the index can search by (J2);
         # a shorter search would read the whole log.
         min_length=3,
-        error_messages={"min_length": "Type at least 3 characters of the e-mail address."},
+        error_messages={"min_length": "Type at least 3 characters of the email address."},
         # Matches the actor or the subject: the placeholder says so, as the filter
         # row has no room for help text under the input.
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Actor or subject e-mail"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Actor or subject email"}),
     )
     date_from = forms.DateField(
         label="From", required=False, widget=DateInput(), validators=[_in_range]

@@ -80,7 +80,7 @@ def challenge(request: HttpRequest) -> HttpResponse:
         messages.error(request, texts.EXPIRED)
         return redirect(portal.url("signin"))
     form = SecondFactorForm(form_data(request))
-    error, status = "", 200
+    status, retry_in = 200, 0
     if request.method == "POST":
         status = 400
         if form.is_valid():
@@ -96,11 +96,14 @@ def challenge(request: HttpRequest) -> HttpResponse:
                 pending_clear(response)
                 device_remember(request, response, user=step.pending.user)
                 return response
-            error, status = outcome.error, outcome.status
+            form.code_refused(outcome.error)
+            status, retry_in = outcome.status, outcome.retry_in
     return render(
         request,
         "signin/challenge.html",
-        {"form": form, "error": error, "pending_email": step.pending.user.email},
+        # retry_in: the countdown (countdown.js) that re-enables Verify; the server
+        # refuses an early code all the same (C5).
+        {"form": form, "pending_email": step.pending.user.email, "retry_in": retry_in},
         status=status,
     )
 

@@ -64,6 +64,13 @@ def security(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
     """B1: whether 2FA is on, and what can be done about it."""
     device = active_factors().filter(user=user).first()
     remaining = services.recovery_codes_remaining(user=user) if device else 0
+    # C7: signed in with a recovery code, and the app not replaced since: the page
+    # leads to a new app, in the words of the banner the sign-in showed.
+    after_recovery = (
+        device is not None
+        and session_method(request) == "password+recovery"
+        and (user.last_login is None or device.confirmed_at <= user.last_login)
+    )
     return render(
         request,
         "twofactor/security.html",
@@ -72,6 +79,7 @@ def security(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
             "device": device,
             "remaining": remaining,
             "low_codes": device is not None and remaining <= LOW_CODES,
+            "after_recovery": after_recovery,
             "enforced": twofactor_enforced(user, policy_current(request)),
             # I11: an enrolled contact keeps 2FA after "allow" was switched off; the
             # page says that turning it off now cannot be undone by them.
@@ -90,11 +98,10 @@ def enable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
     if replacing and not flows.reauth_recent(request):
         return redirect(portal.url("security-replace"))
     form = EnrollForm(form_data(request))
-    error = ""
     if request.method == "POST" and form.is_valid():
         if flows.enrollment_confirm(request, user=user, code=form.cleaned_data["code"]):
             return redirect(portal.url("security-codes"))
-        error = (
+        form.code_refused(
             "That code does not match. Check that your phone's clock is set "
             "automatically and enter the newest code."
         )
@@ -106,7 +113,6 @@ def enable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
         {
             "tab": "security",
             "form": form,
-            "error": error,
             "replacing": replacing,
             "qr_svg": totp.qr_svg(uri),
             "secret": secret,
@@ -131,16 +137,15 @@ def codes(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
     form = ConfirmSavedForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         flows.fresh_codes_confirm(request)
-        messages.success(
-            request, "Two-factor authentication is on and your recovery codes are saved."
-        )
+        messages.success(request, CODES_SAVED[fresh.after])
         return redirect(portal.url("security"))
-    display = [recovery.display(code) for code in fresh]
+    display = [recovery.display(code) for code in fresh.codes]
     return render(
         request,
         "twofactor/codes.html",
         {
             "tab": "security",
+            "after": fresh.after.value,
             "codes": display,
             "codes_text": "\n".join(display),
             "form": form,
@@ -149,6 +154,13 @@ def codes(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
         },
         status=400 if form.errors else 200,
     )
+
+
+CODES_SAVED = {
+    flows.Fresh.ENROLLED: "Two-factor authentication is on and your recovery codes are saved.",
+    flows.Fresh.REPLACED: "Your new authenticator app is set up and your recovery codes are saved.",
+    flows.Fresh.REGENERATED: "Your new recovery codes are saved. The old ones no longer work.",
+}
 
 
 REAUTH_PAGES = {
@@ -199,6 +211,7 @@ def _reauth(
             if result.passed:
                 return on_success()
             error, status = verdict_message(result, with_password=True)
+            form.both_refused()
     title, text, button, danger = REAUTH_PAGES[action]
     return render(
         request,

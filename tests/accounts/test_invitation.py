@@ -42,7 +42,7 @@ def test_a6_an_invited_account_chooses_a_password_and_signs_in(
     response = invite(admin_client, kind=kind, email="New.Person@Example.com")
     assert response.status_code == 302
     assert response["Location"] == list_url
-    assert b"new.person@example.com is invited by e-mail." in admin_client.get(list_url).content
+    assert b"new.person@example.com is invited by email." in admin_client.get(list_url).content
     assert mailoutbox == []  # queued with the account, sent by the worker (H1)
     (queued,) = OutboundMail.objects.all()
     assert (queued.kind, queued.to_address) == (MailKind.INVITATION, "new.person@example.com")
@@ -91,7 +91,7 @@ def test_a6_i10_an_administrator_invites_an_agent_administrator_after_confirming
     page = sudo_client.get(submitted["Location"]).content.decode()
     assert "New Person &lt;boss@example.com&gt; is invited as an administrator" in page
     assert "turn off two-factor authentication for any account" in page
-    assert "An invitation with a link to choose a password is e-mailed to boss@example.com" in page
+    assert "An invitation with a link to choose a password is emailed to boss@example.com" in page
     assert confirmed(sudo_client, submitted)["Location"] == "/agent/admin/agents/"
     assert User.objects.get(email="boss@example.com").is_admin
     (link,) = mailed_links("boss@example.com")
@@ -110,7 +110,7 @@ def test_a6_a_contact_cannot_be_made_an_administrator(admin_client, deliver):
 def test_a1_an_e_mail_already_used_in_any_case_is_refused(admin_client, contact, deliver):
     response = invite(admin_client, kind="agent", email="CAROL@example.COM")
     assert response.status_code == 400
-    assert b"An account with this e-mail already exists." in response.content
+    assert b"An account with this email already exists." in response.content
     assert User.objects.filter(email__iexact="carol@example.com").count() == 1
     assert User.objects.get(email="carol@example.com").kind == Kind.CONTACT
     assert not OutboundMail.objects.exists()
