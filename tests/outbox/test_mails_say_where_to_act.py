@@ -13,6 +13,7 @@ from django.test import Client
 from deskguard.audit.models import Event
 from deskguard.events import security_event
 from deskguard.limits.rules import SECOND_FACTOR
+from deskguard.twofactor.models import SecurityPolicy, TOTPDevice
 from tests.conftest import code_step
 
 FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -174,3 +175,16 @@ def test_l2_invitation_and_reset_mails_have_a_button_to_their_page(admin_client,
     assert words == "Choose a new password"
     assert url.startswith("http://testserver/portal/password-reset/")
     assert url in reset.body
+
+
+def test_l2_without_a_security_page_the_button_leads_to_the_profile(
+    admin, contact, enroll, deliver
+):
+    """D2: when contacts may not use 2FA, a contact whose 2FA an administrator turned
+    off has no Security page any more; the mail sends them where they can act."""
+    enroll(contact)
+    SecurityPolicy.objects.update_or_create(pk=1, defaults={"contacts_allow_2fa": False})
+    TOTPDevice.objects.filter(user=contact).delete()
+    security_event(event=Event.ADMIN_DISABLED, actor=admin, subject=contact)
+    [notice] = deliver()
+    assert buttons(html_of(notice)) == {"Open your profile": "http://testserver/portal/profile/"}
