@@ -11,6 +11,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from .timezones import zone_or_default
+
 
 def normalize_email(email: str) -> str:
     """E-mail is matched case-insensitively (A1): store and look up lower-case."""
@@ -130,8 +132,6 @@ class User(AbstractBaseUser):
     @property
     def zone(self) -> ZoneInfo:
         """The zone this account reads times in (L2)."""
-        from .timezones import zone_or_default
-
         return zone_or_default(self.time_zone)
 
     @property
