@@ -123,7 +123,8 @@ def second_factor_verify(
         request=request,
         subject=user,
         method=method,
-        detail={"failures": state.failures},
+        # A re-authentication checks a password too: its mail cannot say it was right.
+        detail={"failures": state.failures, **({"reauth": True} if password is not None else {})},
     )
     return Result(Verdict.REPLAYED if replayed else Verdict.WRONG, factor, retry_at)
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from deskguard.accounts.models import User
 from deskguard.accounts.portal import Portal, current_portal
-from deskguard.audit.models import AuditEvent
+from deskguard.audit.activity import security_activity
 from deskguard.httputil import form_data
 from deskguard.portals.access import portal_refusal
 from deskguard.signin.session import is_password_login, session_method
@@ -85,7 +85,7 @@ def security(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
             # page says that turning it off now cannot be undone by them.
             "enrolment_allowed": enrolment_allowed(user, policy_current(request)),
             "sso_session": not is_password_login(session_method(request)),
-            "history": AuditEvent.objects.filter(subject=user)[:10],
+            "activity": security_activity(user=user),
         },
     )
 

@@ -3,6 +3,7 @@ with a set-password link, chooses a password, then signs in through their portal
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -115,3 +116,21 @@ def test_a1_an_e_mail_already_used_in_any_case_is_refused(admin_client, contact,
     assert User.objects.get(email="carol@example.com").kind == Kind.CONTACT
     assert not OutboundMail.objects.exists()
     assert deliver() == []
+
+
+def status_in_list(admin_client, email: str) -> str:
+    page = admin_client.get("/agent/admin/contacts/", {"q": email}).content.decode()
+    [row] = [r for r in re.findall(r"<tr>.*?</tr>", page, re.S) if f"<td>{email}</td>" in r]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    return re.sub(r"<[^>]+>", "", cells[3]).strip()
+
+
+def test_l2_an_invited_account_reads_invited_until_it_chose_a_password(
+    admin_client, other_client, contact, mailed_links
+):
+    invite(admin_client)
+    assert status_in_list(admin_client, "new.person@example.com") == "Invited"
+    assert status_in_list(admin_client, contact.email) == "Active"
+    [link] = mailed_links("new.person@example.com")
+    accept(other_client, link)
+    assert status_in_list(admin_client, "new.person@example.com") == "Active"
