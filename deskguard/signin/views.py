@@ -58,7 +58,7 @@ def signin(request: HttpRequest) -> HttpResponse:
         if result.outcome is Outcome.THROTTLED and result.retry_at:
             error, status = retry_message(result.retry_at), 429
         else:
-            error = texts.GENERIC_FAILURE
+            error = str(texts.GENERIC_FAILURE)
     return render(
         request,
         "signin/signin.html",

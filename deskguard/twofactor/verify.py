@@ -16,6 +16,7 @@ from enum import Enum
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from deskguard.accounts.models import User
 from deskguard.accounts.passwords import password_matches
@@ -152,15 +153,17 @@ def verdict_message(result: Result, *, with_password: bool = False) -> tuple[str
         return retry_message(result.retry_at), 429
     if result.verdict is Verdict.LOCKED:
         return (
-            "Sign-in with authenticator codes is locked after too many wrong codes. "
-            "Use one of your recovery codes, or ask an administrator."
+            _(
+                "Sign-in with authenticator codes is locked after too many wrong codes. "
+                "Use one of your recovery codes, or ask an administrator."
+            )
         ), 403
     if result.verdict is Verdict.REPLAYED:
-        text = "That code was already used. Wait for the next code in your app."
+        text = _("That code was already used. Wait for the next code in your app.")
     elif with_password:
-        text = "The password or the code is not correct."
+        text = _("The password or the code is not correct.")
     else:
-        text = "That code is not correct."
+        text = _("That code is not correct.")
     if result.retry_at:
         text += " " + retry_message(result.retry_at)
     return text, 400
