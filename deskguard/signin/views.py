@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -79,6 +80,10 @@ def challenge(request: HttpRequest) -> HttpResponse:
         # tab, and an expired one can do nothing.
         messages.error(request, texts.EXPIRED)
         return redirect(portal.url("signin"))
+    # L4: the step belongs to the account whose password was right: its language,
+    # when it chose one, rather than the browser's (the middleware ends it).
+    if step.pending.user.language:
+        translation.activate(step.pending.user.language)
     form = SecondFactorForm(form_data(request))
     status, retry_in = 200, 0
     if request.method == "POST":
