@@ -89,12 +89,76 @@ _THROTTLED = Notice(
     applies=_throttle_starts_or_locks,
 )
 
+
+def _key_name(event: AuditEvent) -> str:
+    name = event.detail.get("key")
+    return f"“{name}”" if isinstance(name, str) and name else "without a name"
+
+
+def _enrolled_lines(event: AuditEvent) -> list[str]:
+    if event.detail.get("factor") == "key":
+        return [
+            f"A security key ({_key_name(event)}) now protects your account: signing in "
+            "with your password also asks for it. You also received recovery codes."
+        ]
+    return ["Signing in with your password now also asks for a code from your authenticator app."]
+
+
+def _not_last(event: AuditEvent) -> bool:
+    """Removing the last factor turns 2FA off: that mail (DISABLED) says it all."""
+    return not event.detail.get("last")
+
+
 NOTICES: dict[str, Notice] = {
     Event.ENROLLED: Notice(
         MailKind.NOTICE,
         subject=lambda event: "Two-factor authentication is on",
+        lines=_enrolled_lines,
+    ),
+    # K5: factor changes. The first key's mail is ENROLLED's.
+    Event.KEY_ADDED: Notice(
+        MailKind.NOTICE,
+        subject=lambda event: "A security key was added",
         lines=lambda event: [
-            "Signing in with your password now also asks for a code from your authenticator app."
+            f"A security key ({_key_name(event)}) was added to your account. It can now "
+            "be used as your second factor when you sign in. If this was not you, sign "
+            "in, remove it under Security and change your password."
+        ],
+        applies=lambda event: not event.detail.get("first"),
+    ),
+    Event.KEY_REMOVED: Notice(
+        MailKind.NOTICE,
+        subject=lambda event: "A security key was removed",
+        lines=lambda event: [
+            f"The security key {_key_name(event)} was removed from your account and no "
+            "longer signs you in."
+        ],
+        applies=_not_last,
+    ),
+    Event.APP_ADDED: Notice(
+        MailKind.NOTICE,
+        subject=lambda event: "An authenticator app was added",
+        lines=lambda event: [
+            "An authenticator app was added to your account. Its codes can now be used "
+            "as your second factor when you sign in, besides your security keys."
+        ],
+    ),
+    Event.APP_REMOVED: Notice(
+        MailKind.NOTICE,
+        subject=lambda event: "Your authenticator app was removed",
+        lines=lambda event: [
+            "The authenticator app was removed from your account; its codes no longer "
+            "work. Your security keys and recovery codes still do."
+        ],
+        applies=_not_last,
+    ),
+    Event.KEY_CLONE_DETECTED: Notice(
+        MailKind.NOTICE,
+        subject=lambda event: "A security key was refused",
+        lines=lambda event: [
+            f"A sign-in with your security key {_key_name(event)} was refused: the key's "
+            "use counter went backwards, which happens when a key was copied. If you did "
+            "not just sign in, remove the key under Security and change your password."
         ],
     ),
     Event.AUTHENTICATOR_REPLACED: Notice(

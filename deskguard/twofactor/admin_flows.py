@@ -119,7 +119,7 @@ def admin_twofactor_disable(request: HttpRequest, *, admin: User, target: User) 
     if refusal := disable_refusal(admin=admin, target=target):
         raise ActionRefused(refusal)
     with transaction.atomic():
-        services.device_remove(user=target)
+        services.factors_remove(user=target)
         target.sessions_revoke()
         if request.user.pk == target.pk:
             update_session_auth_hash(request, target)  # keep the administrator's own session
@@ -150,7 +150,7 @@ def admin_recovery_resend(request: HttpRequest, *, admin: User, target: User) ->
 @transaction.atomic
 def break_glass_reset(*, target: User) -> bool:
     """F5: the command-line reset for when the only administrator is locked out."""
-    removed = services.device_remove(user=target)
+    removed = services.factors_remove(user=target)
     target.sessions_revoke()
     security_event(
         event=Event.BREAK_GLASS_RESET,

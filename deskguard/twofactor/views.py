@@ -23,17 +23,19 @@ from deskguard.httputil import form_data
 from deskguard.portals.access import portal_refusal
 from deskguard.signin.session import is_password_login, session_method
 
-from . import flows, recovery, services, totp
+from . import flows, key_flows, recovery, services, totp
 from .forms import ConfirmSavedForm, EnrollForm, ReauthForm
+from .models import FactorKind
 from .policy import (
     active_factors,
     enrolment_allowed,
+    keys_offered,
     policy_current,
     twofactor_active,
     twofactor_allowed,
     twofactor_enforced,
 )
-from .verify import second_factor_verify, verdict_message
+from .verify import verdict_message
 
 LOW_CODES = 3  # C7: warn when this few recovery codes remain
 
@@ -61,17 +63,20 @@ def security_view(view: View) -> View:
 
 @security_view
 def security(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
-    """B1: whether 2FA is on, and what can be done about it."""
-    device = active_factors().filter(user=user).first()
-    remaining = services.recovery_codes_remaining(user=user) if device else 0
+    """B1, K3: whether 2FA is on, the account's factors, and what can be done."""
+    factors = list(active_factors().filter(user=user))
+    app = next((f for f in factors if f.kind == FactorKind.APP), None)
+    remaining = services.recovery_codes_remaining(user=user) if factors else 0
     return render(
         request,
         "twofactor/security.html",
         {
             "tab": "security",
-            "device": device,
+            "factors": factors,
+            "device": app,
+            "keys_offered": keys_offered(user, policy_current(request)),
             "remaining": remaining,
-            "low_codes": device is not None and remaining <= LOW_CODES,
+            "low_codes": bool(factors) and remaining <= LOW_CODES,
             "enforced": twofactor_enforced(user, policy_current(request)),
             # I11: an enrolled contact keeps 2FA after "allow" was switched off; the
             # page says that turning it off now cannot be undone by them.
@@ -85,14 +90,18 @@ def security(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
 @security_view
 @require_http_methods(["GET", "POST"])
 def enable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
-    """B2/B7: QR code and key; active only after a valid code."""
-    replacing = twofactor_active(user)
-    if replacing and not flows.reauth_recent(request):
+    """B2/B7: QR code and key; active only after a valid code. With security keys and
+    no app yet, this adds the app (after re-authentication, like any factor change)."""
+    replacing = services.app_factor_of(user) is not None
+    if twofactor_active(user) and not flows.reauth_recent(request):
         return redirect(portal.url("security-replace"))
     form = EnrollForm(form_data(request))
     error = ""
     if request.method == "POST" and form.is_valid():
         if flows.enrollment_confirm(request, user=user, code=form.cleaned_data["code"]):
+            if flows.fresh_codes(request) is None:
+                messages.success(request, "Your authenticator app was added.")
+                return redirect(portal.url("security"))
             return redirect(portal.url("security-codes"))
         error = (
             "That code does not match. Check that your phone's clock is set "
@@ -113,6 +122,9 @@ def enable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
             "secret_grouped": totp.grouped(secret),
             "uri": uri,
             "enforced": twofactor_enforced(user, policy_current(request)) and not replacing,
+            # Forced enrollment offers a key too where the portal allows keys (K3, K4).
+            "keys_offered": not twofactor_active(user)
+            and keys_offered(user, policy_current(request)),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -152,6 +164,13 @@ def codes(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
 
 
 REAUTH_PAGES = {
+    "confirm": (
+        "Confirm it is you",
+        "Adding, renaming or removing a second factor needs a fresh proof of your "
+        "password and a second factor.",
+        "Continue",
+        False,
+    ),
     "replace": (
         "Replace your authenticator app",
         "Confirm it is you. Then scan a new QR code with your new phone; the old "
@@ -181,6 +200,8 @@ def _reauth(
     user: User,
     action: str,
     on_success: Callable[[], HttpResponse],
+    *,
+    cancel: str = "",
 ) -> HttpResponse:
     if not twofactor_active(user):
         return redirect(portal.url("security"))
@@ -189,13 +210,7 @@ def _reauth(
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            result = second_factor_verify(
-                request,
-                user=user,
-                factor=form.cleaned_data["factor"],
-                code=form.cleaned_data["code"],
-                password=form.cleaned_data["password"],
-            )
+            result = key_flows.reauth_verify(request, user=user, form=form)
             if result.passed:
                 return on_success()
             error, status = verdict_message(result, with_password=True)
@@ -211,12 +226,14 @@ def _reauth(
             "text": text,
             "button": button,
             "danger": danger,
+            "key_options": key_flows.reauth_key_options(request, user),
+            "cancel": cancel,
         },
         status=status,
     )
 
 
-@sensitive_post_parameters("password", "code")
+@sensitive_post_parameters("password", "code", "credential")
 @security_view
 @require_http_methods(["GET", "POST"])
 def replace(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
@@ -230,7 +247,7 @@ def replace(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
     return _reauth(request, portal, user, "replace", done)
 
 
-@sensitive_post_parameters("password", "code")
+@sensitive_post_parameters("password", "code", "credential")
 @security_view
 @require_http_methods(["GET", "POST"])
 def regenerate(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
@@ -241,7 +258,7 @@ def regenerate(request: HttpRequest, portal: Portal, user: User) -> HttpResponse
     return _reauth(request, portal, user, "regenerate", done)
 
 
-@sensitive_post_parameters("password", "code")
+@sensitive_post_parameters("password", "code", "credential")
 @security_view
 @require_http_methods(["GET", "POST"])
 def disable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:

@@ -13,7 +13,7 @@ from tests.conftest import code_step
 
 # Pages an anonymous visitor may see; they hold no account data.
 PUBLIC = re.compile(
-    r"^/(agent|portal)/(signin/|signin/verify/|signout/|password-reset/.*|invitation/.*)$"
+    r"^/(agent|portal)/(signin/|signin/verify/|signin/verify/key/|signout/|password-reset/.*|invitation/.*)$"
     r"|^/$|^/healthz$|^/sso/.*"
 )
 

@@ -36,15 +36,15 @@ def test_j5_the_summary_matches_a_full_recount_after_every_kind_of_change(admin,
     services.device_activate(user=contacts[0], secret=totp.secret_new(), step=0)  # replaced
     assert assert_exact() == [("agent", 6, 2), ("contact", 21, 9)]
 
-    services.device_remove(user=contacts[1])
-    services.device_remove(user=contacts[10])  # had none
+    services.factors_remove(user=contacts[1])
+    services.factors_remove(user=contacts[10])  # had none
     user_deactivate(user=contacts[2], by=admin)  # with 2FA
     user_deactivate(user=contacts[12], by=admin)  # without
     user_deactivate(user=contacts[12], by=admin)  # twice changes nothing
     assert assert_exact() == [("agent", 6, 2), ("contact", 19, 7)]
 
     # A deactivated account losing or gaining a device moves nothing.
-    services.device_remove(user=contacts[2])
+    services.factors_remove(user=contacts[2])
     services.device_activate(user=contacts[12], secret=totp.secret_new(), step=0)
     assert assert_exact() == [("agent", 6, 2), ("contact", 19, 7)]
 
