@@ -221,8 +221,8 @@ def seed(url: str, schema: str, size: Size, secrets: Secrets) -> float:
         with conn.cursor() as cursor:
             cursor.executemany(
                 """INSERT INTO twofactor_secondfactor (user_id, kind, name, created_at,
-                       secret_encrypted, last_step, sign_count, transports, aaguid)
-                   SELECT id, 'app', '', now(), %s, 0, 0, '[]', ''
+                       secret_encrypted, last_step, sign_count, transports, aaguid, credential_id)
+                   SELECT id, 'app', '', now(), %s, 0, 0, '[]', '', ''
                    FROM accounts_user WHERE email = %s""",
                 [
                     (fernet.encrypt(secret.encode()).decode(), email)
@@ -231,8 +231,8 @@ def seed(url: str, schema: str, size: Size, secrets: Secrets) -> float:
             )
         conn.execute(
             """INSERT INTO twofactor_secondfactor (user_id, kind, name, created_at,
-                   secret_encrypted, last_step, sign_count, transports, aaguid)
-               SELECT id, 'app', '', now(), %s, 0, 0, '[]', '' FROM accounts_user
+                   secret_encrypted, last_step, sign_count, transports, aaguid, credential_id)
+               SELECT id, 'app', '', now(), %s, 0, 0, '[]', '', '' FROM accounts_user
                WHERE email NOT LIKE '%%@bench.example' AND id %% 10 < 6""",
             [secrets.device_token],
         )

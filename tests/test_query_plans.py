@@ -42,8 +42,8 @@ INSERT INTO accounts_user (password, email, name, kind, is_admin, is_active, dat
 SELECT '!', 'a' || n || '@example.com', '', 'agent', false, true, now(), 0
 FROM generate_series(1, {AGENTS}) n;
 INSERT INTO twofactor_secondfactor (user_id, kind, name, created_at, secret_encrypted, last_step,
-                                    sign_count, transports, aaguid)
-SELECT id, 'app', '', now(), 'x', 0, 0, '[]', '' FROM accounts_user WHERE id % 5 = 0;
+                                    sign_count, transports, aaguid, credential_id)
+SELECT id, 'app', '', now(), 'x', 0, 0, '[]', '', '' FROM accounts_user WHERE id % 5 = 0;
 INSERT INTO audit_auditevent (event, at, actor_label, subject_label, method, user_agent,
                               detail, subject_id)
 SELECT (ARRAY['signin.succeeded','signin.failed','2fa.passed','signout'])[1 + n % 4],
