@@ -25,6 +25,8 @@ POLICY_FIELDS = (
     "contacts_allow_2fa",
     "contacts_enforce_2fa",
     "sso_create_contacts",
+    "agents_allow_keys",
+    "contacts_allow_keys",
 )
 
 
@@ -36,6 +38,8 @@ WEAK_VALUES = {
     "contacts_enforce_2fa": False,
     # On, anyone a provider vouches for gets an account with no password or 2FA.
     "sso_create_contacts": True,
+    # K4: "allow security keys" weakens nothing either way: off, keys already added keep
+    # working (as I11 for the app) and accounts still have 2FA; on adds an option.
 }
 
 
@@ -65,7 +69,7 @@ def policy_diff(policy: SecurityPolicy, changes: dict[str, bool]) -> dict[str, l
 
 def policy_weakening(diff: dict[str, list[bool]]) -> list[str]:
     """The settings of `diff` that weaken accounts (I10)."""
-    return [name for name, (_, new) in diff.items() if WEAK_VALUES[name] == new]
+    return [name for name, (_, new) in diff.items() if WEAK_VALUES.get(name) is new]
 
 
 @transaction.atomic

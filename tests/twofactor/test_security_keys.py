@@ -368,3 +368,26 @@ def test_k3_an_admin_with_only_keys_enters_sudo_mode_with_a_key(client, admin):
     )
     assert response.status_code == 302 and response["Location"] == "/agent/admin/"
     assert events(admin, Event.SUDO_ENTERED)[0].method == "password+key"
+
+
+def test_k4_administrators_switch_keys_per_portal_on_admin_settings(admin_client, admin):
+    page = admin_client.get("/agent/admin/agent-portal/login/").content.decode()
+    assert "Allow security keys and passkeys for agents" in page
+    response = admin_client.post("/agent/admin/agent-portal/login/", {})  # both boxes off
+    assert response.status_code == 302  # switching keys off weakens nobody: no confirmation
+    policy = SecurityPolicy.objects.get(pk=1)
+    assert policy.agents_allow_keys is False
+    changed = AuditEvent.objects.get(event=Event.POLICY_CHANGED)
+    assert changed.detail["changes"] == {"agents_allow_keys": [True, False]}
+    assert "Add security key" not in admin_client.get("/agent/settings/security/").content.decode()
+    admin_client.post(
+        "/agent/admin/customer-portal/security/",
+        {"contacts_allow_2fa": "on", "contacts_allow_keys": "on"},
+    )
+    assert SecurityPolicy.objects.get(pk=1).contacts_allow_keys is True
+
+
+def test_k4_keys_added_before_keys_were_switched_off_keep_working(client, agent, key_agent):
+    SecurityPolicy.objects.update_or_create(pk=1, defaults={"agents_allow_keys": False})
+    assert signin_with_key(client, agent, key_agent).status_code == 302
+    assert client.get("/agent/settings/security/keys/add/").status_code == 403

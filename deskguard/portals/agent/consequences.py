@@ -158,4 +158,12 @@ _POLICY_TEXT: dict[tuple[str, bool], Callable[[], str]] = {
     ("contacts_allow_2fa", False): _allow_off,
     ("sso_create_contacts", True): _sso_creates_contacts,
     ("sso_create_contacts", False): lambda: "Single sign-on signs in existing contacts only.",
+    ("agents_allow_keys", True): lambda: "Agents can add security keys and passkeys.",
+    ("agents_allow_keys", False): lambda: (
+        "Agents can no longer add security keys; keys already added keep working."
+    ),
+    ("contacts_allow_keys", True): lambda: "Contacts can add security keys and passkeys.",
+    ("contacts_allow_keys", False): lambda: (
+        "Contacts can no longer add security keys; keys already added keep working."
+    ),
 }

@@ -28,12 +28,25 @@ from .confirmation import confirmation_page, submitted_clear, submitted_get, sub
 from .sudo import sudo_redirect, sudo_required
 
 
+# K4. The https/localhost rule is the browsers' (README, "Security keys and passkeys").
+KEYS_HELP = (
+    "Offered as a second factor next to the authenticator app, where browsers allow them: "
+    "when the helpdesk's address (DESKGUARD_BASE_URL) is https, or localhost. Keys already "
+    "added keep working when this is switched off."
+)
+
+
 class AgentLoginPolicyForm(forms.Form):
     agents_enforce_2fa = forms.BooleanField(
         required=False,
         label="Enforce two-factor authentication (2FA) for all agents",
         help_text="Administrators included. Agents without 2FA must set it up at their next "
         "request. Single sign-on logins are not affected.",
+    )
+    agents_allow_keys = forms.BooleanField(
+        required=False,
+        label="Allow security keys and passkeys for agents",
+        help_text=KEYS_HELP,
     )
 
 
@@ -49,6 +62,11 @@ class CustomerSecurityPolicyForm(forms.Form):
         required=False,
         label="Enforce two-factor authentication (2FA) for all users",
         help_text="Every contact without 2FA must set it up at their next request.",
+    )
+    contacts_allow_keys = forms.BooleanField(
+        required=False,
+        label="Allow security keys and passkeys for contacts",
+        help_text=KEYS_HELP,
     )
     sso_create_contacts = forms.BooleanField(
         required=False,
