@@ -27,7 +27,6 @@ from . import consequences
 from .confirmation import confirmation_page, submitted_clear, submitted_get, submitted_put
 from .sudo import sudo_redirect, sudo_required
 
-
 # K4. The https/localhost rule is the browsers' (README, "Security keys and passkeys").
 KEYS_HELP = (
     "Offered as a second factor next to the authenticator app, where browsers allow them: "
