@@ -144,6 +144,11 @@ def _challenge_page(
         )
         # The key's button has the focus: one click (or Enter) starts the prompt.
         form.fields["code"].widget.attrs.pop("autofocus", None)
+    if not step.has_app:
+        # Only keys: the field takes a recovery code (letters and digits).
+        code = form.fields["code"]
+        code.label = "Recovery code"
+        code.widget.attrs.update(inputmode="text", placeholder="xxxx-xxxx-xxxx-xxxx")
     return render(
         request,
         "signin/challenge.html",
