@@ -391,3 +391,34 @@ def test_k4_keys_added_before_keys_were_switched_off_keep_working(client, agent,
     SecurityPolicy.objects.update_or_create(pk=1, defaults={"agents_allow_keys": False})
     assert signin_with_key(client, agent, key_agent).status_code == 302
     assert client.get("/agent/settings/security/keys/add/").status_code == 403
+
+
+def test_k3_the_admins_confirmation_names_every_factor_it_removes(
+    sudo_client, agent, key_agent, enroll
+):
+    enroll(agent)
+    page = sudo_client.get(f"/agent/admin/agents/{agent.pk}/disable-2fa/").content.decode()
+    assert "authenticator app, 1 security key and 10 unused recovery codes are removed" in page
+
+
+def test_k1_k3_forced_enrollment_offers_a_key_and_a_key_satisfies_it(client, agent):
+    SecurityPolicy.objects.update_or_create(pk=1, defaults={"agents_enforce_2fa": True})
+    first = signin(client, agent)
+    assert client.get(first["Location"])["Location"] == "/agent/settings/security/enable/"
+    page = client.get("/agent/settings/security/enable/").content.decode()
+    assert "Add a security key instead" in page
+    adding = client.get("/agent/settings/security/keys/add/")
+    assert adding.status_code == 200
+    assert b"requires two-factor authentication" in adding.content
+    assert b'<nav class="nav"' not in adding.content  # nothing to wander off to
+    response = register(client, agent, soft_key())
+    assert response["Location"] == "/agent/settings/security/recovery-codes/"
+    assert client.get("/agent/").status_code == 200
+
+
+def test_k5_the_mails_name_the_key(client, agent, key_agent, deliver):
+    assert signin_with_key(client, agent, key_agent).status_code == 302
+    register(client, agent, soft_key(), name="Backup")
+    bodies = {m.subject.split("] ", 1)[-1]: m.body for m in deliver()}
+    assert "“Blue YubiKey”" in bodies["Two-factor authentication is on"]
+    assert "“Backup”" in bodies["A security key was added"]

@@ -11,7 +11,7 @@ from deskguard.accounts.portal import Portal
 from deskguard.sso.services import sso_providers_for_portal
 from deskguard.twofactor import services
 from deskguard.twofactor.admin_flows import adoption_overview
-from deskguard.twofactor.models import SecurityPolicy
+from deskguard.twofactor.models import SecurityKey, SecurityPolicy, TOTPDevice
 from deskguard.twofactor.policy import twofactor_enforced
 
 NO_MAIL = "No e-mail is sent."
@@ -30,10 +30,16 @@ def _with_2fa(kind: Kind) -> tuple[int, int]:
 def disable_2fa(*, admin: User, target: User, policy: SecurityPolicy) -> list[str]:
     """twofactor.admin_flows.admin_twofactor_disable."""
     codes = services.recovery_codes_remaining(user=target)
+    # K3: every factor goes, named as the holder knows them.
+    keys = SecurityKey.objects.filter(user=target).count()
+    factors = ["authenticator app"] if TOTPDevice.objects.filter(user=target).exists() else []
+    if keys:
+        factors.append(_plural(keys, "security key", "security keys"))
+    removed = [*factors, _plural(codes, "unused recovery code", "unused recovery codes")]
+    listed = ", ".join(removed[:-1]) + " and " + removed[-1] if len(removed) > 1 else removed[0]
     lines = [
-        f"{target.display_name}'s authenticator app and "
-        f"{_plural(codes, 'unused recovery code', 'unused recovery codes')} "
-        f"{'is' if codes == 1 else 'are'} removed.",
+        f"{target.display_name}'s {listed} "
+        f"{'is' if len(removed) == 1 and codes == 1 else 'are'} removed.",
     ]
     if target.pk == admin.pk:
         lines.append(
