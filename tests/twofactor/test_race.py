@@ -103,9 +103,6 @@ def test_c5_concurrent_failures_from_one_address_are_all_counted(racing_db, make
 def test_k2_one_key_answer_posted_by_racing_requests_signs_in_once(racing_db, client, agent):
     """The challenge is consumed by DELETE ... RETURNING: of racing requests carrying
     the same assertion (one pending sign-in, several connections), one signs in."""
-    from tests.conftest import signin
-    from tests.keys import key_step, register, soft_key
-
     key = soft_key()
     assert signin(client, agent).status_code == 302
     register(client, agent, key)
