@@ -52,6 +52,8 @@ class Command(BaseCommand):
         batch_size = options["batch_size"]
         if not 1 <= batch_size <= 10_000:
             raise CommandError("--batch-size must be between 1 and 10000.")
+        # K2: security-key challenges nobody answered (each lives a few minutes).
+        self.stdout.write(f"Deleted {challenges_purge()} expired security-key challenge(s).")
         idle = idle_rows(timezone.now())
         deleted, last_pk, last_report = 0, 0, time.monotonic()
         while True:
@@ -72,5 +74,3 @@ class Command(BaseCommand):
                 last_report = time.monotonic()
                 self.stdout.write(f"Deleted {deleted} idle throttle row(s) so far ...")
         self.stdout.write(f"Deleted {deleted} idle throttle row(s).")
-        # K2: security-key challenges nobody answered (each lives a few minutes).
-        self.stdout.write(f"Deleted {challenges_purge()} expired security-key challenge(s).")
