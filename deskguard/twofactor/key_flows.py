@@ -5,6 +5,7 @@ its own transaction (events.security_event)."""
 from __future__ import annotations
 
 import secrets
+from enum import Enum
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -71,16 +72,27 @@ def key_rename(request: HttpRequest, *, user: User, key: SecurityKey, name: str)
     )
 
 
-def factor_remove(request: HttpRequest, *, user: User, factor: SecondFactor) -> bool:
+class Removal(Enum):
+    REMOVED = "removed"  # other factors remain
+    TURNED_OFF = "turned_off"  # it was the last: 2FA is off
+    REFUSED = "refused"  # it is the last and 2FA is enforced
+    GONE = "gone"  # removed meanwhile (another tab)
+
+
+def factor_remove(
+    request: HttpRequest, *, user: User, factor: SecondFactor, enforced: bool
+) -> Removal:
     """K3: remove one factor. Removing the last one turns 2FA off: its recovery codes go
-    too, as when 2FA is turned off (the caller refused it under enforcement). Returns
-    whether 2FA is still on. The account's factors are locked while deciding, so two
-    removals at once cannot both think another factor remains."""
+    too, as when 2FA is turned off; under enforcement (`enforced`) that is refused. The
+    account's factors are locked while deciding, so two removals at once cannot both
+    think another factor remains."""
     with transaction.atomic():
         factors = list(SecondFactor.objects.select_for_update().filter(user=user))
         if factor.pk not in {f.pk for f in factors}:
-            return bool(factors)
+            return Removal.GONE
         last = len(factors) == 1
+        if last and enforced:
+            return Removal.REFUSED
         is_key = factor.kind == FactorKind.KEY
         detail = {"key": factor.label, "factor": factor.pk, "last": last}
         if last:
@@ -95,7 +107,7 @@ def factor_remove(request: HttpRequest, *, user: User, factor: SecondFactor) -> 
         )
         if last:
             security_event(event=Event.DISABLED, request=request, subject=user)
-    return not last
+    return Removal.TURNED_OFF if last else Removal.REMOVED
 
 
 # Re-authentication with a code or a key (K3) -----------------------------------

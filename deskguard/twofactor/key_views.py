@@ -21,7 +21,7 @@ from . import flows, key_flows, keys
 from .forms import KeyAddForm, KeyNameForm
 from .models import FactorKind, SecondFactor, SecurityKey
 from .policy import keys_offered, policy_current, twofactor_active, twofactor_enforced
-from .views import _reauth, security_view
+from .views import reauth_page, security_view
 
 
 def _confirm_first(request: HttpRequest, portal: Portal) -> HttpResponse:
@@ -45,7 +45,7 @@ def confirm(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
         flows.reauth_mark(request)
         return redirect(next_url)
 
-    return _reauth(request, portal, user, "confirm", done)
+    return reauth_page(request, portal, user, "confirm", done)
 
 
 def _refused(request: HttpRequest, text: str, status: int = 403) -> HttpResponse:
@@ -127,28 +127,35 @@ def factor_rename(request: HttpRequest, portal: Portal, user: User, pk: int) -> 
     )
 
 
+LAST_FACTOR_ENFORCED = (
+    "This is your last second factor and your administrator requires two-factor "
+    "authentication, so it cannot be removed. Add another one first."
+)
+
+
 @security_view
 @require_http_methods(["GET", "POST"])
 def factor_remove(request: HttpRequest, portal: Portal, user: User, pk: int) -> HttpResponse:
     factor = _factor_of(user, pk)
+    enforced = twofactor_enforced(user, policy_current(request))
     last = SecondFactor.objects.filter(user=user).count() == 1
-    if last and twofactor_enforced(user, policy_current(request)):
+    if last and enforced:
         # K3/B6: the last factor cannot go while 2FA is enforced; a forged POST lands here.
-        return _refused(
-            request,
-            "This is your last second factor and your administrator requires two-factor "
-            "authentication, so it cannot be removed. Add another one first.",
-        )
+        return _refused(request, LAST_FACTOR_ENFORCED)
     if not flows.reauth_recent(request):
         return _confirm_first(request, portal)
     if request.method == "POST":
-        still_on = key_flows.factor_remove(request, user=user, factor=factor)
-        if still_on:
-            messages.success(request, f"“{factor.label}” was removed.")
-        else:
+        # Decided again under the lock on the account's factors (another tab may be
+        # removing the other one right now).
+        removal = key_flows.factor_remove(request, user=user, factor=factor, enforced=enforced)
+        if removal is key_flows.Removal.REFUSED:
+            return _refused(request, LAST_FACTOR_ENFORCED)
+        if removal is key_flows.Removal.TURNED_OFF:
             messages.success(
                 request, f"“{factor.label}” was removed. Two-factor authentication is off."
             )
+        elif removal is key_flows.Removal.REMOVED:
+            messages.success(request, f"“{factor.label}” was removed.")
         return redirect(portal.url("security"))
     return render(
         request,

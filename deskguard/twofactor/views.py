@@ -194,7 +194,7 @@ REAUTH_PAGES = {
 }
 
 
-def _reauth(
+def reauth_page(
     request: HttpRequest,
     portal: Portal,
     user: User,
@@ -244,7 +244,7 @@ def replace(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
         flows.reauth_mark(request)
         return redirect(portal.url("security-enable"))
 
-    return _reauth(request, portal, user, "replace", done)
+    return reauth_page(request, portal, user, "replace", done)
 
 
 @sensitive_post_parameters("password", "code", "credential")
@@ -255,7 +255,7 @@ def regenerate(request: HttpRequest, portal: Portal, user: User) -> HttpResponse
         flows.recovery_codes_regenerate(request, user=user)
         return redirect(portal.url("security-codes"))
 
-    return _reauth(request, portal, user, "regenerate", done)
+    return reauth_page(request, portal, user, "regenerate", done)
 
 
 @sensitive_post_parameters("password", "code", "credential")
@@ -280,4 +280,4 @@ def disable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
             return redirect(portal.url("security"))
         return redirect(portal.url("profile"))
 
-    return _reauth(request, portal, user, "disable", done)
+    return reauth_page(request, portal, user, "disable", done)

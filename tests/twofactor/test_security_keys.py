@@ -8,10 +8,12 @@ import time
 
 import pyotp
 import pytest
-from django.test import Client
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import Client, RequestFactory
 
 from deskguard.audit.models import AuditEvent, Event
 from deskguard.outbox.models import OutboundMail
+from deskguard.twofactor import key_flows
 from deskguard.twofactor.models import (
     RecoveryCode,
     SecondFactor,
@@ -422,3 +424,21 @@ def test_k5_the_mails_name_the_key(client, agent, key_agent, deliver):
     bodies = {m.subject.split("] ", 1)[-1]: m.body for m in deliver()}
     assert "“Blue YubiKey”" in bodies["Two-factor authentication is on"]
     assert "“Backup”" in bodies["A security key was added"]
+
+
+def test_k3_the_removal_itself_refuses_the_last_factor_under_enforcement(agent):
+    """Two tabs each showed two factors and each removes one: the page's count is only
+    a hint; the removal decides under the lock on the account's factors, so the second
+    removal finds the last factor and is refused."""
+    first, second = (
+        SecurityKey.objects.create(user=agent, name=n, credential_id=n, public_key=b"k")
+        for n in "ab"
+    )
+    request = RequestFactory().post("/")
+    request.session, request.user = SessionStore(), agent
+    removed = [
+        key_flows.factor_remove(request, user=agent, factor=f, enforced=True)
+        for f in (first, second)
+    ]
+    assert removed == [key_flows.Removal.REMOVED, key_flows.Removal.REFUSED]
+    assert list(SecurityKey.objects.filter(user=agent).values_list("name", flat=True)) == ["b"]
