@@ -79,7 +79,7 @@ _DISABLED = Notice(
     subject=lambda event: "Two-factor authentication is off",
     lines=lambda event: [
         f"{_disabled_by(event)} turned off two-factor authentication for your account. "
-        "Your authenticator and recovery codes no longer work."
+        "Your authenticator app, security keys and recovery codes no longer work."
     ],
 )
 _THROTTLED = Notice(

@@ -177,6 +177,7 @@ def signin_complete(
     reauth_mark(request)
     if factor is Factor.RECOVERY:
         remaining = services.recovery_codes_remaining(user=pending.user)
-        messages.warning(request, texts.recovery_code_used(remaining))
+        has_app = services.app_factor_of(pending.user) is not None
+        messages.warning(request, texts.recovery_code_used(remaining, has_app=has_app))
         return reverse(portal.url("security"))
     return safe_next(request, pending.next_url, reverse(portal.url("home")))

@@ -13,7 +13,7 @@ from django.test import Client, RequestFactory
 
 from deskguard.audit.models import AuditEvent, Event
 from deskguard.outbox.models import OutboundMail
-from deskguard.twofactor import key_flows
+from deskguard.twofactor import key_flows, services
 from deskguard.twofactor.models import (
     RecoveryCode,
     SecondFactor,
@@ -442,3 +442,13 @@ def test_k3_the_removal_itself_refuses_the_last_factor_under_enforcement(agent):
     ]
     assert removed == [key_flows.Removal.REMOVED, key_flows.Removal.REFUSED]
     assert list(SecurityKey.objects.filter(user=agent).values_list("name", flat=True)) == ["b"]
+
+
+def test_c7_k2_after_a_recovery_code_a_key_only_account_is_told_to_replace_a_lost_key(
+    client, agent, key_agent
+):
+    code = services.recovery_codes_replace(user=agent)[0]
+    url = code_step(client, agent)
+    response = client.post(url, {"code": code}, follow=True)
+    assert response.redirect_chain[-1][0] == "/agent/settings/security/"
+    assert "If you lost a security key, remove it below" in response.content.decode()
