@@ -18,11 +18,14 @@ from typing import Any
 
 import pyotp
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from playwright.sync_api import CDPSession, Page, expect
 
 from deskguard.accounts.models import User
 from deskguard.twofactor import services, totp
 from deskguard.twofactor.models import SecondFactor, SecurityKey
+from tests.conftest import PASSWORD
 
 from .conftest import browser_signin, shoot
 
@@ -93,6 +96,7 @@ def add_key(page: Page, security_url: str, name: str) -> None:
     page.get_by_role("link", name="Add security key").click()
     expect(page.get_by_role("heading", name="Add a security key or passkey")).to_be_visible()
     page.get_by_label("Name of the key").fill(name)
+    shoot(page, "security-key-add", phone=True)
     page.get_by_role("button", name="Add key").click()
 
 
@@ -214,3 +218,32 @@ def test_k2_an_account_with_a_key_and_an_app_signs_in_with_either(page: Page, ag
     sign_out(page)
     use_key_button(page, agent).click()
     expect(page).to_have_url(re.compile(r"/agent/$"))
+
+
+def forget_recent_proof() -> None:
+    """As if the 10 minutes after the last proof of both factors had passed."""
+    for row in Session.objects.all():
+        session = SessionStore(session_key=row.session_key)
+        session.pop("dg.reauth", None)
+        session.save()
+
+
+def test_k3_renaming_a_key_asks_for_password_and_the_key_first(page: Page, agent):
+    keys = Authenticators(page)
+    keys.plug()
+    browser_signin(page, agent)
+    add_key(page, "/agent/settings/security/", "Old name")
+    save_codes(page)
+    forget_recent_proof()
+
+    page.get_by_role("link", name="Rename Old name").click()
+    expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
+    page.get_by_label("Password").fill(PASSWORD)
+    shoot(page, "security-confirm-with-key")
+    # The key's button asks the browser; the typed-code button would post the form as is.
+    page.get_by_role("button", name="Use your security key instead").click()
+    expect(page.get_by_role("heading", name="Rename “Old name”")).to_be_visible()
+    page.get_by_label("Name of the key").fill("Desk key")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("cell", name="Desk key (security key)")).to_be_visible()
+    assert SecurityKey.objects.get(user=agent).name == "Desk key"
