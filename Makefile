@@ -12,13 +12,22 @@ UV_VERSION := 0.13.9
 # https or localhost, and an IP address is never a valid relying-party id.
 export DESKGUARD_BASE_URL ?= http://localhost:$(PORT)
 
-.PHONY: run test test-fast lint format bench bench-mail bench-scale clean browser lock
+.PHONY: run test test-fast lint format bench bench-mail bench-scale clean browser lock screenshots
 
 # Every dependency comes pinned and hash-checked from requirements-dev.lock (`make lock`
 # writes it from pyproject.toml); the project itself is then added without resolving
 # anything. `pip check` fails when pyproject.toml was edited without `make lock`.
+# The lock files are resolved for Python 3.11 (pyproject.toml's requires-python): another
+# version is refused before anything is created, and a .venv left by another version (or
+# half made) is replaced rather than failing again on every run.
+IS_PY311 = -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'
 $(STAMP): requirements-dev.lock pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is needed (set PYTHON=...)"; exit 1; }
+	@$(PYTHON) $(IS_PY311) 2>/dev/null || { \
+	  echo "deskguard needs Python 3.11; '$(PYTHON)' is $$($(PYTHON) --version 2>/dev/null || echo "not found")."; \
+	  echo "Install it (e.g. pyenv install 3.11) and run: make $(MAKECMDGOALS) PYTHON=/path/to/python3.11"; \
+	  exit 1; }
+	@if [ -d $(VENV) ] && ! $(BIN)/python $(IS_PY311) 2>/dev/null; then \
+	  echo "$(VENV) was made by another Python or is broken: making it again"; rm -rf $(VENV); fi
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
@@ -52,6 +61,10 @@ run: $(STAMP)
 # Browser tests need Debian's Chromium (/usr/bin/chromium); see .ci/run.
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# The README's screenshots (docs/screenshots/), taken by the browser tests on their way.
+screenshots: $(STAMP)
+	DESKGUARD_README_SHOTS=1 $(BIN)/python -m pytest -n 2 -q -m e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,7 +7,9 @@ import pytest
 from django.contrib.staticfiles import finders
 
 
-@pytest.mark.parametrize("asset", ["deskguard/deskguard.css", "deskguard/deskguard.js"])
+@pytest.mark.parametrize(
+    "asset", ["deskguard/deskguard.css", "deskguard/deskguard.js", "deskguard/countdown.js"]
+)
 def test_f4_the_static_finders_find_the_stylesheet_and_script(asset):
     """Without this, runserver, the live server and collectstatic all miss them."""
     assert finders.find(asset) is not None, (

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.core.validators import MaxLengthValidator
 
-from .models import Kind, User, normalize_email
+from .models import Kind, Language, User, normalize_email
+from .timezones import zone_choices, zone_valid
 
 # Long enough for any passphrase, short enough that hashing it is not a DoS.
 PASSWORD_MAX = 1024
@@ -44,17 +46,55 @@ class BoundedPasswordChangeForm(PasswordChangeForm):
         _bound_passwords(self)
 
 
+class TimeZoneField(forms.ChoiceField):
+    """The zones of the list, plus any other name zoneinfo knows (an alias stored
+    before keeps working); anything else is a form error, never a failing page."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            choices=[("", f"Same as the helpdesk ({settings.TIME_ZONE})"), *zone_choices()],
+            error_messages={
+                "invalid_choice": "%(value)s is not a time zone we know. Choose one from "
+                "the list, for example Europe/Berlin or America/New_York."
+            },
+            **kwargs,
+        )
+
+    def valid_value(self, value: str) -> bool:
+        return value == "" or zone_valid(value)
+
+
 class ProfileForm(_ModelForm):
+    time_zone = TimeZoneField(
+        label="Time zone",
+        required=False,
+        help_text="Times on these pages and in the helpdesk's e-mails to you are shown "
+        "in this zone.",
+    )
+
     class Meta:
         model = User
-        fields = ["name"]
+        fields = ["name", "time_zone", "language"]
+        labels = {"language": "Language"}
+        help_texts = {"language": "Blank: the language your browser asks for."}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)
+        language.choices = [("", "As my browser asks"), *Language.choices]
 
     def clean(self) -> dict[str, Any]:
         # A blank name is a choice; an absent one means the request did not come
         # from this form, and saving it would silently erase the name.
         if "name" not in self.data:
             self.add_error("name", "This field is required.")
-        return super().clean() or {}
+        data = super().clean() or {}
+        # Settings a request does not mention keep their value (blank is a choice too).
+        for name in ("time_zone", "language"):
+            if name not in self.data:
+                data[name] = getattr(self.instance, name)
+        return data
 
 
 class AccountCreateForm(forms.Form):
@@ -66,7 +106,7 @@ class AccountCreateForm(forms.Form):
     def clean_email(self) -> str:
         email = normalize_email(self.cleaned_data["email"])
         if User.objects.filter(email=email).exists():
-            raise forms.ValidationError("An account with this e-mail already exists.")
+            raise forms.ValidationError("An account with this email already exists.")
         return email
 
     def clean(self) -> dict[str, Any]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+
+from .timezones import zone_or_default
 
 
 def normalize_email(email: str) -> str:
@@ -19,6 +22,12 @@ def normalize_email(email: str) -> str:
 class Kind(models.TextChoices):
     AGENT = "agent", "Agent"
     CONTACT = "contact", "Contact"
+
+
+class Language(models.TextChoices):
+    # Blank: the language the browser asks for (Accept-Language), L4.
+    ENGLISH = "en", "English"
+    GERMAN = "de", "Deutsch"
 
 
 class UserManager(BaseUserManager["User"]):
@@ -53,6 +62,16 @@ class User(AbstractBaseUser):
     # Part of the session hash: bumping it signs the account out everywhere (D3),
     # without touching the password.
     session_version = models.PositiveIntegerField(default=0)
+    # L2: pages and mails show times in this zone (an IANA name, checked against
+    # zoneinfo by accounts.timezones); blank follows the helpdesk's TIME_ZONE, so an
+    # account nobody configured moves with the site's setting.
+    # A database default too, so rows written in SQL (the scale benchmark's seeding)
+    # need not name the column.
+    time_zone = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # L4: the account's language; blank follows the browser.
+    language = models.CharField(
+        max_length=8, choices=Language.choices, blank=True, default="", db_default=""
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -109,3 +128,13 @@ class User(AbstractBaseUser):
     @property
     def display_name(self) -> str:
         return self.name or self.email
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone this account reads times in (L2)."""
+        return zone_or_default(self.time_zone)
+
+    @property
+    def is_invited(self) -> bool:
+        """Created by an administrator and never chose a password: not yet in use."""
+        return not self.has_usable_password() and not self.last_login

@@ -70,7 +70,11 @@ def export_events(export: AuditExport) -> QuerySet[AuditEvent]:
     form = AuditFilterForm(export.filters)
     if not form.is_valid():  # validated when asked for; the form cannot have changed
         raise ExportIncomplete(f"the stored filters no longer apply: {form.errors.as_text()}")
-    return audit_events_filtered(**form.cleaned_data).filter(id__lte=export.upto_id)
+    # The days are the requester's, as on the page they filtered (L2), not the worker's.
+    requester = export.requested_by
+    with timezone.override(requester.zone if requester else timezone.get_default_timezone()):
+        events = audit_events_filtered(**form.cleaned_data)
+    return events.filter(id__lte=export.upto_id)
 
 
 def _update(export: AuditExport, **fields: Any) -> None:

@@ -18,8 +18,34 @@ LATEST = dt.date(2999, 12, 31)
 RANGE_MESSAGE = "Enter a date between 2000-01-01 and 2999-12-31."
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
+DATE_MESSAGE = "Enter a date as YYYY-MM-DD, for example 2026-03-01."
+
+
+class IsoDateInput(forms.TextInput):
+    """ISO dates as the pages print them (L2). A type=date picker shows the browser's
+    locale order (mm/dd/yyyy in an English browser) next to ISO dates in the table."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            attrs={
+                "pattern": r"\d{4}-\d{2}-\d{2}",
+                "placeholder": "YYYY-MM-DD",
+                "size": "10",
+                "maxlength": "10",
+                "title": "A date as YYYY-MM-DD",
+            }
+        )
+
+
+def _iso_date_field(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=IsoDateInput(),
+        validators=[_in_range],
+        error_messages={"invalid": DATE_MESSAGE},
+    )
 
 
 def _in_range(value: dt.date) -> None:
@@ -38,17 +64,13 @@ class AuditFilterForm(forms.Form):
         # Three characters make a trigram, the least the index can search by (J2);
         # a shorter search would read the whole log.
         min_length=3,
-        error_messages={"min_length": "Type at least 3 characters of the e-mail address."},
+        error_messages={"min_length": "Type at least 3 characters of the email address."},
         # Matches the actor or the subject: the placeholder says so, as the filter
         # row has no room for help text under the input.
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Actor or subject e-mail"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Actor or subject email"}),
     )
-    date_from = forms.DateField(
-        label="From", required=False, widget=DateInput(), validators=[_in_range]
-    )
-    date_to = forms.DateField(
-        label="To", required=False, widget=DateInput(), validators=[_in_range]
-    )
+    date_from = _iso_date_field("From")
+    date_to = _iso_date_field("To")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

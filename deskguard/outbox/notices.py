@@ -3,6 +3,9 @@
 `security_event()` (deskguard/events.py) records the audit row and, when the event is
 in this table and `applies` to it, queues the message in the same transaction. The
 texts are produced when the message is sent, from the recorded event.
+
+Each notice names the one page where the reader acts on it (L2), as a URL name inside
+the reader's portal; outbox/render.py makes it an absolute link.
 """
 
 from __future__ import annotations
@@ -23,11 +26,24 @@ def _always(event: AuditEvent) -> bool:
 
 
 @dataclass(frozen=True)
+class Action:
+    """The button of a mail: its words and the page (a URL name of the portal)."""
+
+    label: str
+    url_name: str
+
+
+SECURITY_PAGE = Action("Open your Security page", "security")
+CHANGE_PASSWORD = Action("Change your password", "password")
+
+
+@dataclass(frozen=True)
 class Notice:
     kind: MailKind
     subject: Callable[[AuditEvent], str]
     lines: Lines = lambda event: []
     applies: Callable[[AuditEvent], bool] = _always
+    action: Action | None = None
     # Who is told: the event's subject account, or (a reset request) the address typed.
     to_typed_address: bool = False
 
@@ -51,22 +67,47 @@ def _throttle_starts_or_locks(event: AuditEvent) -> bool:
     return failures in (SECOND_FACTOR.rule.free_failures, SECOND_FACTOR.rule.lock_after)
 
 
+def _locked(event: AuditEvent) -> bool:
+    return bool(event.detail.get("failures") == SECOND_FACTOR.rule.lock_after)
+
+
 def _throttle_lines(event: AuditEvent) -> list[str]:
-    if event.detail.get("failures") == SECOND_FACTOR.rule.lock_after:
-        return [
+    """L2: the password was right (the code step comes only after it), so the real
+    news is that someone knows it; a re-authentication counts a wrong password too
+    and cannot say so."""
+    if event.detail.get("reauth"):
+        opening = (
+            "Several wrong passwords or codes were entered to confirm your identity in a "
+            "signed-in session of your account."
+        )
+    else:
+        opening = (
+            "Someone entered your password correctly, then several wrong codes from an "
+            "authenticator app. The second step kept them out, but whoever it was knows "
+            "your password."
+        )
+    if _locked(event):
+        state = (
             "After too many wrong codes, sign-in with authenticator codes is locked for "
-            "your account. Use a recovery code, or ask an administrator."
-        ]
+            "your account. You can still sign in with a recovery code, or ask an "
+            "administrator to help."
+        )
+    else:
+        state = "Further attempts are paused for a while, and the pause grows with each wrong code."
     return [
-        "Several wrong two-factor codes were entered for your account. Further attempts "
-        "are paused for a while and the pause grows with each wrong code."
+        opening,
+        state,
+        "If this was not you, change your password now. If it was you, check that your "
+        "phone sets its clock automatically and enter the newest code.",
     ]
 
 
 def _throttle_subject(event: AuditEvent) -> str:
-    if event.detail.get("failures") == SECOND_FACTOR.rule.lock_after:
-        return "Sign-in locked"
-    return "Several wrong sign-in codes"
+    if _locked(event):
+        return "Sign-in locked after wrong codes"
+    if event.detail.get("reauth"):
+        return "Several wrong sign-in codes"
+    return "Wrong sign-in codes after your correct password"
 
 
 def _remaining(event: AuditEvent) -> int:
@@ -79,14 +120,17 @@ _DISABLED = Notice(
     subject=lambda event: "Two-factor authentication is off",
     lines=lambda event: [
         f"{_disabled_by(event)} turned off two-factor authentication for your account. "
-        "Your authenticator app, security keys and recovery codes no longer work."
+        "Your authenticator app, security keys and recovery codes no longer work: your "
+        "password alone now signs you in. You can turn it on again on your Security page."
     ],
+    action=SECURITY_PAGE,
 )
 _THROTTLED = Notice(
     MailKind.NOTICE,
     subject=_throttle_subject,
     lines=_throttle_lines,
     applies=_throttle_starts_or_locks,
+    action=CHANGE_PASSWORD,
 )
 
 
@@ -101,7 +145,10 @@ def _enrolled_lines(event: AuditEvent) -> list[str]:
             f"A security key ({_key_name(event)}) now protects your account: signing in "
             "with your password also asks for it. You also received recovery codes."
         ]
-    return ["Signing in with your password now also asks for a code from your authenticator app."]
+    return [
+        "Signing in with your password now also asks for a code from your authenticator "
+        "app. Keep your recovery codes somewhere safe: they let you in if you lose your phone."
+    ]
 
 
 def _not_last(event: AuditEvent) -> bool:
@@ -114,6 +161,7 @@ NOTICES: dict[str, Notice] = {
         MailKind.NOTICE,
         subject=lambda event: "Two-factor authentication is on",
         lines=_enrolled_lines,
+        action=SECURITY_PAGE,
     ),
     # K5: factor changes. The first key's mail is ENROLLED's.
     Event.KEY_ADDED: Notice(
@@ -125,6 +173,7 @@ NOTICES: dict[str, Notice] = {
             "in, remove it under Security and change your password."
         ],
         applies=lambda event: not event.detail.get("first"),
+        action=SECURITY_PAGE,
     ),
     Event.KEY_REMOVED: Notice(
         MailKind.NOTICE,
@@ -134,6 +183,7 @@ NOTICES: dict[str, Notice] = {
             "longer signs you in."
         ],
         applies=_not_last,
+        action=SECURITY_PAGE,
     ),
     Event.APP_ADDED: Notice(
         MailKind.NOTICE,
@@ -142,6 +192,7 @@ NOTICES: dict[str, Notice] = {
             "An authenticator app was added to your account. Its codes can now be used "
             "as your second factor when you sign in, besides your security keys."
         ],
+        action=SECURITY_PAGE,
     ),
     Event.APP_REMOVED: Notice(
         MailKind.NOTICE,
@@ -151,6 +202,7 @@ NOTICES: dict[str, Notice] = {
             "work. Your security keys and recovery codes still do."
         ],
         applies=_not_last,
+        action=SECURITY_PAGE,
     ),
     Event.KEY_CLONE_DETECTED: Notice(
         MailKind.NOTICE,
@@ -160,6 +212,7 @@ NOTICES: dict[str, Notice] = {
             "use counter went backwards, which happens when a key was copied. If you did "
             "not just sign in, remove the key under Security and change your password."
         ],
+        action=SECURITY_PAGE,
     ),
     Event.AUTHENTICATOR_REPLACED: Notice(
         MailKind.NOTICE,
@@ -168,6 +221,7 @@ NOTICES: dict[str, Notice] = {
             "A new authenticator app now protects your account; the old one stopped "
             "working. You also received a new set of recovery codes."
         ],
+        action=SECURITY_PAGE,
     ),
     Event.DISABLED: _DISABLED,
     Event.ADMIN_DISABLED: _DISABLED,
@@ -178,14 +232,18 @@ NOTICES: dict[str, Notice] = {
         lines=lambda event: [
             "A new set of recovery codes was generated. The previous codes no longer work."
         ],
+        action=SECURITY_PAGE,
     ),
     Event.RECOVERY_USED: Notice(
         MailKind.NOTICE,
         subject=lambda event: "A recovery code was used",
         lines=lambda event: [
             f"A recovery code was used to sign in to your account. {_remaining(event)} "
-            f"unused code{'s' if _remaining(event) != 1 else ''} remain."
+            f"unused code{'s' if _remaining(event) != 1 else ''} remain.",
+            "If you no longer have your authenticator app, set up a new one on your "
+            "Security page; running low on codes, generate a new set there.",
         ],
+        action=SECURITY_PAGE,
     ),
     Event.SECOND_FACTOR_FAILED: _THROTTLED,
     Event.SECOND_FACTOR_REPLAYED: _THROTTLED,
@@ -197,8 +255,9 @@ NOTICES: dict[str, Notice] = {
             f"An administrator ({_admin_name(event)}) sent you a new set of recovery "
             "codes. Each works once; the previous codes no longer work.",
             "Sign in with your password and one of these codes, then set up your "
-            "authenticator app again under Security.",
+            "authenticator app again on your Security page.",
         ],
+        action=SECURITY_PAGE,
     ),
     # Accounts an administrator created; a contact created at its first SSO sign-in
     # signs in through its provider and gets no invitation.

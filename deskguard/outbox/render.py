@@ -16,6 +16,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -31,11 +32,12 @@ from deskguard.limits.throttle import (
     throttle_states,
 )
 from deskguard.twofactor import recovery
-from deskguard.twofactor.policy import twofactor_active
+from deskguard.twofactor.policy import policy_current, twofactor_active, twofactor_allowed
 from deskguard.twofactor.services import recovery_codes_set
+from deskguard.useragent import browser_in_words
 
 from .models import MailKind, OutboundMail
-from .notices import NOTICES
+from .notices import CHANGE_PASSWORD, NOTICES, Action
 
 MAIL_ID_HEADER = "X-Deskguard-Mail"
 
@@ -60,15 +62,23 @@ class Prepared:
         return f"accepted by {host}" if host else "delivered to the local mailbox"
 
 
-def _message(mail: OutboundMail, *, template: str, context: dict[str, Any]) -> Prepared:
+def _message(
+    mail: OutboundMail, *, template: str, context: dict[str, Any], reader: User
+) -> Prepared:
+    """Both parts rendered in the reader's time zone (L2)."""
     context = {"site_name": settings.SITE_NAME, "base_url": settings.BASE_URL, **context}
+    zone = reader.zone
+    context["zone_name"] = zone.key
+    with timezone.override(zone):
+        text = render_to_string(f"mail/{template}.txt", context)
+        html = render_to_string(f"mail/{template}.html", context)
     message = EmailMultiAlternatives(
         subject=f"[{settings.SITE_NAME}] {context['subject']}",
-        body=render_to_string(f"mail/{template}.txt", context),
+        body=text,
         to=[mail.to_address],
         headers={MAIL_ID_HEADER: str(mail.pk)},
     )
-    message.attach_alternative(render_to_string(f"mail/{template}.html", context), "text/html")
+    message.attach_alternative(html, "text/html")
     return Prepared(message)
 
 
@@ -93,22 +103,46 @@ def one_time_link(user: User, *, url_name: str, portal: Portal | None = None) ->
     return f"{settings.BASE_URL}{path}"
 
 
+def portal_link(user: User, url_name: str) -> str:
+    """An absolute link to a page of the account's own portal."""
+    return f"{settings.BASE_URL}{reverse(portal_of(user).url(url_name))}"
+
+
+def _action_link(user: User, action: Action) -> tuple[str, str]:
+    """The button's words and absolute URL. The Security page exists only for an
+    account that may have 2FA (D2); otherwise the profile is where it acts."""
+    if action.url_name == "security" and not twofactor_allowed(user, policy_current()):
+        return "Open your profile", portal_link(user, "profile")
+    return action.label, portal_link(user, action.url_name)
+
+
 def _notice_context(mail: OutboundMail, event: AuditEvent, user: User) -> dict[str, Any]:
     notice = NOTICES[event.event]
+    action = _action_link(user, notice.action) if notice.action else None
     return {
         "user": user,
         "subject": notice.subject(event),
         "headline": notice.subject(event),
         "lines": notice.lines(event),
+        "action_label": action[0] if action else "",
+        "action_url": action[1] if action else "",
+        # "If this was not you, change your password now" links to that page, unless
+        # the button already does (an account signing in only through SSO has none).
+        "password_url": (
+            portal_link(user, "password")
+            if user.has_usable_password() and notice.action != CHANGE_PASSWORD
+            else ""
+        ),
         "when": event.at,
         "ip": event.ip,
-        "browser": event.user_agent[:200] or None,
+        "browser": browser_in_words(event.user_agent) if event.user_agent else None,
     }
 
 
 def _notice(mail: OutboundMail) -> Prepared:
     event, user = _event(mail), _active_recipient(mail)
-    return _message(mail, template="security_notice", context=_notice_context(mail, event, user))
+    context = _notice_context(mail, event, user)
+    return _message(mail, template="security_notice", context=context, reader=user)
 
 
 def _recovery_codes(mail: OutboundMail) -> Prepared:
@@ -120,7 +154,7 @@ def _recovery_codes(mail: OutboundMail) -> Prepared:
     codes = recovery.codes_new()
     context = _notice_context(mail, event, user)
     context["codes"] = [recovery.display(code) for code in codes]
-    prepared = _message(mail, template="security_notice", context=context)
+    prepared = _message(mail, template="security_notice", context=context, reader=user)
     prepared.on_accepted = lambda: recovery_codes_set(user=user, codes=codes)
     return prepared
 
@@ -131,7 +165,7 @@ def _invitation(mail: OutboundMail) -> Prepared:
         raise NothingToSend("the account already has a password")
     link = one_time_link(user, url_name="invitation")
     context = {"user": user, "link": link, "invited_by": event.actor, "subject": "You are invited"}
-    return _message(mail, template="invitation", context=context)
+    return _message(mail, template="invitation", context=context, reader=user)
 
 
 def _password_reset(mail: OutboundMail) -> Prepared:
@@ -154,7 +188,7 @@ def _password_reset(mail: OutboundMail) -> Prepared:
         raise NothingToSend("the reset mails this requester may cause are used up for now")
     link = one_time_link(user, url_name="password-reset-confirm", portal=portal)
     context = {"user": user, "link": link, "subject": "Reset your password"}
-    prepared = _message(mail, template="password_reset", context=context)
+    prepared = _message(mail, template="password_reset", context=context, reader=user)
     prepared.on_accepted = lambda: throttle_settle_failure(*keys)  # a use, with its delay
     prepared.on_not_sent = lambda: throttle_settle_success(refund=keys)
     return prepared

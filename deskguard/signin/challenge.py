@@ -10,6 +10,7 @@ login(), in one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -139,6 +140,15 @@ class ChallengeOutcome:
     redirect_to: str | None  # signed in: where to go next
     error: str = ""
     status: int = 200
+    retry_at: datetime | None = None  # throttled: when the next code is judged
+
+    @property
+    def retry_in(self) -> int:
+        """Whole seconds until `retry_at`, rounded up so a countdown that reaches 0
+        never lets Verify be pressed before the server judges codes again."""
+        if self.retry_at is None:
+            return 0
+        return max(0, math.ceil((self.retry_at - timezone.now()).total_seconds()))
 
 
 @transaction.atomic
@@ -162,7 +172,7 @@ def challenge_submit(
     )
     if not result.passed:
         error, status = verdict_message(result)
-        return ChallengeOutcome(None, error, status)
+        return ChallengeOutcome(None, error, status, result.retry_at)
     return ChallengeOutcome(
         signin_complete(request, portal=portal, pending=step.pending, factor=factor)
     )

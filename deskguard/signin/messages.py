@@ -1,9 +1,9 @@
-"""What the sign-in pages say. The same failure text for every wrong e-mail, password,
+"""What the sign-in pages say. The same failure text for every wrong email, password,
 portal or inactive account (F3)."""
 
 from __future__ import annotations
 
-GENERIC_FAILURE = "The e-mail address or password is not correct."
+GENERIC_FAILURE = "The email address or password is not correct."
 EXPIRED = "Your sign-in expired or was not started. Please sign in again."
 SIGNED_OUT = "You have signed out."
 
@@ -17,6 +17,7 @@ def recovery_code_used(remaining: int, *, has_app: bool = True) -> str:
             "If you lost a security key, remove it below and add a new one."
         )
     return (
-        f"You signed in with a recovery code; {remaining} remain. "
-        "Set up your authenticator app again below."
+        f"You signed in with a recovery code; {remaining} "
+        f"{'remains' if remaining == 1 else 'remain'}. If you lost your "
+        "phone, press “Set up your authenticator app again” below."
     )

@@ -82,7 +82,7 @@ def challenge(request: HttpRequest) -> HttpResponse:
         messages.error(request, texts.EXPIRED)
         return redirect(portal.url("signin"))
     form = SecondFactorForm(form_data(request))
-    error, status = "", 200
+    status, retry_in = 200, 0
     if request.method == "POST":
         status = 400
         if form.is_valid():
@@ -95,8 +95,9 @@ def challenge(request: HttpRequest) -> HttpResponse:
             )
             if outcome.redirect_to is not None:
                 return _signed_in(request, step, outcome.redirect_to)
-            error, status = outcome.error, outcome.status
-    return _challenge_page(request, step, form, error, status)
+            form.code_refused(outcome.error)
+            status, retry_in = outcome.status, outcome.retry_in
+    return _challenge_page(request, step, form, status=status, retry_in=retry_in)
 
 
 @sensitive_post_parameters("credential")
@@ -111,7 +112,7 @@ def challenge_key(request: HttpRequest) -> HttpResponse:
         messages.error(request, texts.EXPIRED)
         return redirect(portal.url("signin"))
     form = KeyReplyForm(form_data(request))
-    error, status = "", 400
+    error, status, retry_in = "", 400, 0
     if not step.keys_usable:
         error = "This account has no security key that works on this site."
     elif form.is_valid():
@@ -120,10 +121,12 @@ def challenge_key(request: HttpRequest) -> HttpResponse:
         )
         if outcome.redirect_to is not None:
             return _signed_in(request, step, outcome.redirect_to)
-        error, status = outcome.error, outcome.status
+        error, status, retry_in = outcome.error, outcome.status, outcome.retry_in
     else:
         error = " ".join(str(e) for e in form.non_field_errors())
-    return _challenge_page(request, step, SecondFactorForm(), error, status)
+    return _challenge_page(
+        request, step, SecondFactorForm(), status=status, retry_in=retry_in, key_error=error
+    )
 
 
 def _signed_in(request: HttpRequest, step: CodeStep, to: str) -> HttpResponse:
@@ -134,8 +137,16 @@ def _signed_in(request: HttpRequest, step: CodeStep, to: str) -> HttpResponse:
 
 
 def _challenge_page(
-    request: HttpRequest, step: CodeStep, form: SecondFactorForm, error: str, status: int
+    request: HttpRequest,
+    step: CodeStep,
+    form: SecondFactorForm,
+    *,
+    status: int,
+    retry_in: int,
+    key_error: str = "",
 ) -> HttpResponse:
+    """A refused code is the code field's error (form.code_refused); a refused key has
+    no field, so its message stands above the key's button."""
     user = step.pending.user
     key_options = ""
     if step.keys_usable:
@@ -148,16 +159,19 @@ def _challenge_page(
         # Only keys: the field takes a recovery code (letters and digits).
         code = form.fields["code"]
         code.label = "Recovery code"
-        code.widget.attrs.update(inputmode="text", placeholder="xxxx-xxxx-xxxx-xxxx")
+        code.widget.attrs.update(inputmode="text")
     return render(
         request,
         "signin/challenge.html",
+        # retry_in: the countdown (countdown.js) that re-enables Verify; the server
+        # refuses an early code all the same (C5).
         {
             "form": form,
-            "error": error,
+            "key_error": key_error,
             "pending_email": user.email,
             "key_options": key_options,
             "has_app": step.has_app,
+            "retry_in": retry_in,
         },
         status=status,
     )

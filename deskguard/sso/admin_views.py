@@ -36,7 +36,7 @@ from .models import ProviderPortals, SSOProvider
 
 TAB = "sso"
 PENDING = "sso-provider"
-NO_MAIL = "No e-mail is sent."
+NO_MAIL = "No email is sent."
 
 
 @admin_required
@@ -187,7 +187,7 @@ def _describe(request: HttpRequest, form: ProviderForm, provider: SSOProvider | 
     if settings.enabled:
         lines.append(
             f"Its “Sign in with {name}” button is shown on: {shown_on}. Whoever {name} "
-            "signs in with a verified e-mail address of an account here is signed in to "
+            "signs in with a verified email address of an account here is signed in to "
             "that account without a second factor: two-factor authentication covers "
             "password sign-in only."
         )

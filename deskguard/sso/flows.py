@@ -208,12 +208,12 @@ MESSAGES: dict[Reason, str] = {
     Reason.NONCE_MISMATCH: "The answer from {provider} did not belong to this sign-in attempt.",
     Reason.TOKEN_EXPIRED: "The answer from {provider} had expired. Please try again.",
     Reason.TOKEN_INVALID: "The answer from {provider} could not be verified.",
-    Reason.EMAIL_MISSING: "{provider} did not tell us your e-mail address.",
+    Reason.EMAIL_MISSING: "{provider} did not tell us your email address.",
     Reason.EMAIL_UNVERIFIED: (
-        "{provider} has not verified your e-mail address, so it cannot be used to sign in."
+        "{provider} has not verified your email address, so it cannot be used to sign in."
     ),
     Reason.EMAIL_INVALID: (
-        "{provider} sent an e-mail address that is not valid, so it cannot be used to sign in."
+        "{provider} sent an email address that is not valid, so it cannot be used to sign in."
     ),
     Reason.NAME_INVALID: (
         "{provider} sent a name that is not valid (longer than 150 characters, or with "

@@ -47,19 +47,37 @@ class ActionRefused(Exception):
     """An administrator action the rules forbid; the message is shown to them."""
 
 
-class ConfirmationNeeded(ActionRefused):
-    """The change weakens the policy in ways the administrator has not confirmed."""
+# D1/D2: switching enforcement on sends accounts to enrollment at their next request;
+# the administrator sees how many before it applies (no sudo mode: it weakens nothing).
+ENFORCING_VALUES = {"agents_enforce_2fa": True, "contacts_enforce_2fa": True}
 
-    def __init__(self, weakening: list[str]) -> None:
+CONTACTS_ENFORCED_NOT_ALLOWED = (
+    "Two-factor authentication cannot be enforced for contacts while it is not allowed "
+    "for them. Turn on “Allow two-factor authentication for contacts” as well, or leave "
+    "enforcement off. Nothing was saved."
+)
+
+
+class ConfirmationNeeded(ActionRefused):
+    """The change weakens the policy or enforces 2FA, and the administrator has not
+    seen its confirmation page."""
+
+    def __init__(self, unconfirmed: list[str]) -> None:
         super().__init__("Confirm the change first.")
-        self.weakening = weakening
+        self.unconfirmed = unconfirmed
+
+
+def policy_refusal(values: dict[str, bool]) -> str | None:
+    """Why a combination of settings is refused (D2), or None. Enforcing 2FA for
+    contacts while not allowing it would require what is barred; it is refused, never
+    silently corrected."""
+    if values.get("contacts_enforce_2fa") and not values.get("contacts_allow_2fa"):
+        return CONTACTS_ENFORCED_NOT_ALLOWED
+    return None
 
 
 def policy_diff(policy: SecurityPolicy, changes: dict[str, bool]) -> dict[str, list[bool]]:
     """The settings `changes` would change, as {name: [before, after]}."""
-    if changes.get("contacts_enforce_2fa"):
-        # Enforcing implies allowing: a contact cannot be required to use what is barred.
-        changes = {**changes, "contacts_allow_2fa": True}
     return {
         name: [getattr(policy, name), bool(value)]
         for name, value in changes.items()
@@ -70,6 +88,16 @@ def policy_diff(policy: SecurityPolicy, changes: dict[str, bool]) -> dict[str, l
 def policy_weakening(diff: dict[str, list[bool]]) -> list[str]:
     """The settings of `diff` that weaken accounts (I10)."""
     return [name for name, (_, new) in diff.items() if WEAK_VALUES.get(name) is new]
+
+
+def policy_to_confirm(diff: dict[str, list[bool]]) -> list[str]:
+    """The settings of `diff` that apply only after their confirmation page: those that
+    weaken accounts (I10) and those that enforce 2FA (its impact, D1/D2)."""
+    return [
+        name
+        for name, (_, new) in diff.items()
+        if WEAK_VALUES[name] == new or ENFORCING_VALUES.get(name) == new
+    ]
 
 
 @transaction.atomic
@@ -83,16 +111,21 @@ def policy_update(
     """D5: change some policy fields; every change is recorded with before and after.
 
     The row is locked so two administrators saving at once cannot lose an update, and
-    a change that weakens a setting the administrator did not confirm (`confirmed`,
-    what their confirmation page showed) is refused with ConfirmationNeeded: decided
-    under the lock, so another administrator's save in between cannot slip one in.
+    a change that weakens or enforces a setting the administrator did not confirm
+    (`confirmed`, what their confirmation page showed) is refused with
+    ConfirmationNeeded: decided under the lock, so another administrator's save in
+    between cannot slip one in. An invalid combination (policy_refusal) is refused
+    with ActionRefused and nothing is saved.
     """
     SecurityPolicy.objects.get_or_create(pk=1)  # a test flush may have removed the row
     policy = SecurityPolicy.objects.select_for_update().get(pk=1)
+    after = {name: bool(changes.get(name, getattr(policy, name))) for name in POLICY_FIELDS}
+    if refusal := policy_refusal(after):
+        raise ActionRefused(refusal)
     diff = policy_diff(policy, changes)
-    weakening = policy_weakening(diff)
-    if not set(weakening) <= set(confirmed):
-        raise ConfirmationNeeded(weakening)
+    unconfirmed = set(policy_to_confirm(diff)) - set(confirmed)
+    if unconfirmed:
+        raise ConfirmationNeeded(sorted(unconfirmed))
     for name, (_, new) in diff.items():
         setattr(policy, name, new)
     if diff:

@@ -4,6 +4,9 @@ code checks in verify.py."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
+
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -69,19 +72,40 @@ def enrollment_confirm(request: HttpRequest, *, user: User, code: str) -> bool:
     if replacing:
         request.session.pop(REAUTH_KEY, None)
     if codes:
-        fresh_codes_put(request, codes)
+        # An app added next to security keys makes no new codes: the account has them.
+        fresh_codes_put(request, codes, after=Fresh.REPLACED if replacing else Fresh.ENROLLED)
     return True
 
 
-def fresh_codes_put(request: HttpRequest, codes: list[str]) -> None:
+class Fresh(StrEnum):
+    """What a new set of recovery codes came with: the codes page says so (B3)."""
+
+    ENROLLED = "enrolled"
+    REPLACED = "replaced"
+    REGENERATED = "regenerated"
+
+
+@dataclass(frozen=True)
+class FreshCodes:
+    codes: list[str]
+    after: Fresh
+
+
+def fresh_codes_put(request: HttpRequest, codes: list[str], *, after: Fresh) -> None:
     """Recovery codes are shown once (B3): kept encrypted in the session until the
     user confirms they saved them, never retrievable from the database."""
-    timed_put(request.session, CODES_KEY, codes, encrypt=True)
+    timed_put(request.session, CODES_KEY, {"codes": codes, "after": after.value}, encrypt=True)
 
 
-def fresh_codes(request: HttpRequest) -> list[str] | None:
-    codes = timed_get(request.session, CODES_KEY, ttl=CODES_TTL, encrypted=True)
-    return [str(code) for code in codes] if isinstance(codes, list) else None
+def fresh_codes(request: HttpRequest) -> FreshCodes | None:
+    stored = timed_get(request.session, CODES_KEY, ttl=CODES_TTL, encrypted=True)
+    if not isinstance(stored, dict) or not isinstance(stored.get("codes"), list):
+        return None
+    after = stored.get("after")
+    return FreshCodes(
+        [str(code) for code in stored["codes"]],
+        Fresh(after) if after in {f.value for f in Fresh} else Fresh.REGENERATED,
+    )
 
 
 def fresh_codes_confirm(request: HttpRequest) -> None:
@@ -107,7 +131,7 @@ def recovery_codes_regenerate(request: HttpRequest, *, user: User) -> None:
     with transaction.atomic():
         codes = services.recovery_codes_replace(user=user)
         security_event(event=Event.RECOVERY_REGENERATED, request=request, subject=user)
-    fresh_codes_put(request, codes)
+    fresh_codes_put(request, codes, after=Fresh.REGENERATED)
 
 
 @transaction.atomic

@@ -17,16 +17,16 @@ _SPACES = re.compile(r"[\s\-]+")
 CODE_HELP = "Enter the 6-digit code from your authenticator app, or one of your recovery codes."
 
 
-def _otp_widget(placeholder: str = "123 456") -> forms.TextInput:
+def _otp_widget() -> forms.TextInput:
     # One field, numeric keypad on phones, filled by password managers and
-    # iOS/Android one-time-code autofill (C2).
+    # iOS/Android one-time-code autofill (C2). No placeholder: digits in grey
+    # ("123 456") read as a code already filled in.
     return forms.TextInput(
         attrs={
             "autocomplete": "one-time-code",
             "inputmode": "numeric",
             "autofocus": True,
             "class": "otp-input",
-            "placeholder": placeholder,
             "maxlength": 64,
             "spellcheck": "false",
             "autocapitalize": "off",
@@ -39,7 +39,19 @@ def totp_digits(raw: str) -> str | None:
     return code if len(code) == 6 and code.isascii() and code.isdigit() else None
 
 
-class SecondFactorForm(forms.Form):
+class CodeForm(forms.Form):
+    """A form with a `code` field that the server can refuse after validation."""
+
+    def code_refused(self, message: str) -> None:
+        """L5: a refused code (wrong, used, or not judged while throttled) is not typed
+        back into the field, and the message is the field's error, so the field is
+        marked invalid and described by it (aria-invalid, aria-describedby)."""
+        # A QueryDict is immutable; `**` reads the last value of each field.
+        self.data = {**self.data, "code": ""}
+        self.add_error("code", message)
+
+
+class SecondFactorForm(CodeForm):
     """A TOTP code or a recovery code in one field (C1, C4)."""
 
     code = forms.CharField(max_length=64, label="Verification code", widget=_otp_widget())
@@ -58,7 +70,7 @@ class SecondFactorForm(forms.Form):
         return data
 
 
-class EnrollForm(forms.Form):
+class EnrollForm(CodeForm):
     code = forms.CharField(max_length=64, label="6-digit code from your app", widget=_otp_widget())
 
     def clean_code(self) -> str:
@@ -129,6 +141,8 @@ class ReauthForm(SecondFactorForm):
     credential = _credential_field()
     field_order = ["password", "code", "credential"]
 
+    ERROR_ID = "reauth-error"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["code"].required = False
@@ -146,6 +160,15 @@ class ReauthForm(SecondFactorForm):
         if not data.get("code") and "code" not in self.errors:
             self.add_error("code", CODE_HELP)
         return data
+
+    def both_refused(self) -> None:
+        """L5: the page does not say which of the two was wrong, so its message (the
+        element with ERROR_ID) describes both fields; the code is not typed back."""
+        self.data = {**self.data, "code": ""}
+        for name in ("password", "code"):
+            self.fields[name].widget.attrs.update(
+                {"aria-invalid": "true", "aria-describedby": self.ERROR_ID}
+            )
 
 
 class ConfirmSavedForm(forms.Form):

@@ -16,7 +16,7 @@ from deskguard.events import security_event
 from deskguard.limits.throttle import throttle_clear
 
 from . import keys, services, webauthn
-from .flows import fresh_codes_put
+from .flows import Fresh, fresh_codes_put
 from .forms import ReauthForm
 from .models import FactorKind, SecondFactor, SecurityKey
 from .policy import keys_usable
@@ -57,7 +57,7 @@ def key_add(request: HttpRequest, *, user: User, name: str, reply: webauthn.Repl
             )
             security_event(event=Event.RECOVERY_GENERATED, request=request, subject=user)
     if codes is not None:
-        fresh_codes_put(request, codes)
+        fresh_codes_put(request, codes, after=Fresh.ENROLLED)
     return key
 
 

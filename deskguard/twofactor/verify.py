@@ -142,6 +142,9 @@ def second_factor_verify(
     replayed = check is services.Check.REPLAYED
     refusal = outcome.refusal if isinstance(outcome, keys.KeyCheck) else None
     detail: dict[str, object] = {"failures": state.failures}
+    if password is not None:
+        # A re-authentication checks a password too: its mail cannot say it was right.
+        detail["reauth"] = True
     if isinstance(outcome, keys.KeyCheck):
         detail.update(reason=refusal.value if refusal else check.value, why=outcome.why)
         if used is not None:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from deskguard.accounts.models import User
 from deskguard.accounts.portal import Portal, current_portal
-from deskguard.audit.models import AuditEvent
+from deskguard.audit.activity import security_activity
 from deskguard.httputil import form_data
 from deskguard.portals.access import portal_refusal
 from deskguard.signin.session import is_password_login, session_method
@@ -67,6 +67,13 @@ def security(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
     factors = list(active_factors().filter(user=user))
     app = next((f for f in factors if f.kind == FactorKind.APP), None)
     remaining = services.recovery_codes_remaining(user=user) if factors else 0
+    # C7: signed in with a recovery code, and the app not replaced since: the page
+    # leads to a new app, in the words of the banner the sign-in showed.
+    after_recovery = (
+        app is not None
+        and session_method(request) == "password+recovery"
+        and (user.last_login is None or app.created_at <= user.last_login)
+    )
     return render(
         request,
         "twofactor/security.html",
@@ -77,12 +84,13 @@ def security(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
             "keys_offered": keys_offered(user, policy_current(request)),
             "remaining": remaining,
             "low_codes": bool(factors) and remaining <= LOW_CODES,
+            "after_recovery": after_recovery,
             "enforced": twofactor_enforced(user, policy_current(request)),
             # I11: an enrolled contact keeps 2FA after "allow" was switched off; the
             # page says that turning it off now cannot be undone by them.
             "enrolment_allowed": enrolment_allowed(user, policy_current(request)),
             "sso_session": not is_password_login(session_method(request)),
-            "history": AuditEvent.objects.filter(subject=user)[:10],
+            "activity": security_activity(user=user),
         },
     )
 
@@ -96,14 +104,13 @@ def enable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
     if twofactor_active(user) and not flows.reauth_recent(request):
         return redirect(portal.url("security-replace"))
     form = EnrollForm(form_data(request))
-    error = ""
     if request.method == "POST" and form.is_valid():
         if flows.enrollment_confirm(request, user=user, code=form.cleaned_data["code"]):
             if flows.fresh_codes(request) is None:
                 messages.success(request, "Your authenticator app was added.")
                 return redirect(portal.url("security"))
             return redirect(portal.url("security-codes"))
-        error = (
+        form.code_refused(
             "That code does not match. Check that your phone's clock is set "
             "automatically and enter the newest code."
         )
@@ -115,7 +122,6 @@ def enable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
         {
             "tab": "security",
             "form": form,
-            "error": error,
             "replacing": replacing,
             "qr_svg": totp.qr_svg(uri),
             "secret": secret,
@@ -143,16 +149,15 @@ def codes(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
     form = ConfirmSavedForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         flows.fresh_codes_confirm(request)
-        messages.success(
-            request, "Two-factor authentication is on and your recovery codes are saved."
-        )
+        messages.success(request, CODES_SAVED[fresh.after])
         return redirect(portal.url("security"))
-    display = [recovery.display(code) for code in fresh]
+    display = [recovery.display(code) for code in fresh.codes]
     return render(
         request,
         "twofactor/codes.html",
         {
             "tab": "security",
+            "after": fresh.after.value,
             "codes": display,
             "codes_text": "\n".join(display),
             "form": form,
@@ -161,6 +166,13 @@ def codes(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
         },
         status=400 if form.errors else 200,
     )
+
+
+CODES_SAVED = {
+    flows.Fresh.ENROLLED: "Two-factor authentication is on and your recovery codes are saved.",
+    flows.Fresh.REPLACED: "Your new authenticator app is set up and your recovery codes are saved.",
+    flows.Fresh.REGENERATED: "Your new recovery codes are saved. The old ones no longer work.",
+}
 
 
 REAUTH_PAGES = {
@@ -214,6 +226,7 @@ def reauth_page(
             if result.passed:
                 return on_success()
             error, status = verdict_message(result, with_password=True)
+            form.both_refused()
     title, text, button, danger = REAUTH_PAGES[action]
     return render(
         request,

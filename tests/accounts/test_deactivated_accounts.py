@@ -6,7 +6,7 @@ from deskguard.accounts.models import User
 from deskguard.outbox.models import MailStatus, OutboundMail
 from tests.conftest import PASSWORD, signin
 
-GENERIC = b"The e-mail address or password is not correct."
+GENERIC = b"The email address or password is not correct."
 
 
 def deactivate(admin_browser, user: User):

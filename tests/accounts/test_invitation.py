@@ -3,6 +3,7 @@ with a set-password link, chooses a password, then signs in through their portal
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -42,7 +43,7 @@ def test_a6_an_invited_account_chooses_a_password_and_signs_in(
     response = invite(admin_client, kind=kind, email="New.Person@Example.com")
     assert response.status_code == 302
     assert response["Location"] == list_url
-    assert b"new.person@example.com is invited by e-mail." in admin_client.get(list_url).content
+    assert b"new.person@example.com is invited by email." in admin_client.get(list_url).content
     assert mailoutbox == []  # queued with the account, sent by the worker (H1)
     (queued,) = OutboundMail.objects.all()
     assert (queued.kind, queued.to_address) == (MailKind.INVITATION, "new.person@example.com")
@@ -91,7 +92,7 @@ def test_a6_i10_an_administrator_invites_an_agent_administrator_after_confirming
     page = sudo_client.get(submitted["Location"]).content.decode()
     assert "New Person &lt;boss@example.com&gt; is invited as an administrator" in page
     assert "turn off two-factor authentication for any account" in page
-    assert "An invitation with a link to choose a password is e-mailed to boss@example.com" in page
+    assert "An invitation with a link to choose a password is emailed to boss@example.com" in page
     assert confirmed(sudo_client, submitted)["Location"] == "/agent/admin/agents/"
     assert User.objects.get(email="boss@example.com").is_admin
     (link,) = mailed_links("boss@example.com")
@@ -110,8 +111,26 @@ def test_a6_a_contact_cannot_be_made_an_administrator(admin_client, deliver):
 def test_a1_an_e_mail_already_used_in_any_case_is_refused(admin_client, contact, deliver):
     response = invite(admin_client, kind="agent", email="CAROL@example.COM")
     assert response.status_code == 400
-    assert b"An account with this e-mail already exists." in response.content
+    assert b"An account with this email already exists." in response.content
     assert User.objects.filter(email__iexact="carol@example.com").count() == 1
     assert User.objects.get(email="carol@example.com").kind == Kind.CONTACT
     assert not OutboundMail.objects.exists()
     assert deliver() == []
+
+
+def status_in_list(admin_client, email: str) -> str:
+    page = admin_client.get("/agent/admin/contacts/", {"q": email}).content.decode()
+    [row] = [r for r in re.findall(r"<tr>.*?</tr>", page, re.S) if f"<td>{email}</td>" in r]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    return re.sub(r"<[^>]+>", "", cells[3]).strip()
+
+
+def test_l2_an_invited_account_reads_invited_until_it_chose_a_password(
+    admin_client, other_client, contact, mailed_links
+):
+    invite(admin_client)
+    assert status_in_list(admin_client, "new.person@example.com") == "Invited"
+    assert status_in_list(admin_client, contact.email) == "Active"
+    [link] = mailed_links("new.person@example.com")
+    accept(other_client, link)
+    assert status_in_list(admin_client, "new.person@example.com") == "Active"

@@ -93,8 +93,8 @@ def test_e2_the_filter_form_shows_the_applied_values(admin_client, events):
     ("query", "message"),
     [
         ({"event": "2fa.everything"}, "Select a valid choice"),
-        ({"date_from": "yesterday"}, "Enter a valid date"),
-        ({"date_to": "2021-13-01"}, "Enter a valid date"),
+        ({"date_from": "yesterday"}, "Enter a date as YYYY-MM-DD"),
+        ({"date_to": "2021-13-01"}, "Enter a date as YYYY-MM-DD"),
         ({"account": "x" * 255}, "at most 254 characters"),
         ({"account": "bob\x00"}, "Null characters are not allowed"),  # a 500 on PostgreSQL
         ({"date_from": "1999-12-31"}, "Enter a date between 2000-01-01 and 2999-12-31"),

@@ -121,6 +121,23 @@ def shoot(page: Page, name: str, *, phone: bool = False) -> None:
         page.set_viewport_size(DESKTOP)
 
 
+README_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def readme_shot(page: Page, name: str, *, phone: bool = False) -> None:
+    """A screen the README shows. Always shot into test-artifacts/ like every screen; also
+    written to docs/screenshots/ when DESKGUARD_README_SHOTS=1 (`make screenshots`), so an
+    ordinary test run leaves the working tree as it was."""
+    shoot(page, name, phone=phone)
+    if os.environ.get("DESKGUARD_README_SHOTS") != "1":
+        return
+    README_SHOTS.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-phone") if phone else ("",):
+        (README_SHOTS / f"{name}{suffix}.png").write_bytes(
+            (SHOTS / f"{name}{suffix}.png").read_bytes()
+        )
+
+
 def browser_signin(page: Page, user: User, *, password: str = PASSWORD) -> None:
     """The password step as a person does it: the form of the account's portal."""
     page.goto(portal_path(user) + "signin/")

@@ -18,7 +18,7 @@ from deskguard.twofactor import services, totp
 from tests.conftest import PASSWORD
 from tests.tasks import run_queued_tasks
 
-from .conftest import browser_signin, shoot
+from .conftest import browser_signin, readme_shot, shoot
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +64,7 @@ def test_screens_of_the_sign_in_pages(page: Page):
     page.goto("/agent/signin/")
     shoot(page, "01-agent-signin")
     page.goto("/portal/signin/")
-    shoot(page, "02-customer-signin", phone=True)
+    readme_shot(page, "02-customer-signin", phone=True)
 
 
 def test_screens_of_the_customer_portal(page: Page, contact, tickets):
@@ -76,11 +76,11 @@ def test_screens_of_the_customer_portal(page: Page, contact, tickets):
     page.get_by_label("Verification code").fill(pyotp.TOTP(SECRET).now())
     page.get_by_role("button", name="Verify").click()
     expect(page).to_have_url(re.compile(r"/portal/$"))
-    shoot(page, "04-customer-ticket-list", phone=True)
+    readme_shot(page, "04-customer-ticket-list", phone=True)
     page.goto(f"/portal/tickets/{tickets[0].pk}/")
     shoot(page, "03-customer-ticket")
     page.goto("/portal/profile/security/")
-    shoot(page, "08-security-on")
+    readme_shot(page, "08-security-on")
     page.goto("/portal/profile/security/disable/")
     shoot(page, "10-reauth-turn-off")
 
@@ -89,7 +89,7 @@ def test_screens_of_the_agent_portal_and_admin_settings(page: Page, admin, ticke
     """A5, D1-D5, E2: the ticket list, a ticket, and every Admin Settings page."""
     browser_signin(page, admin)
     expect(page).to_have_url(re.compile(r"/agent/$"))
-    shoot(page, "11-agent-ticket-list")
+    readme_shot(page, "11-agent-ticket-list")
     page.goto(f"/agent/tickets/{tickets[0].pk}/")
     shoot(page, "12-agent-ticket")
     page.goto("/agent/settings/security/")
@@ -212,7 +212,7 @@ def test_screens_of_an_audit_export_from_request_to_download(page: Page, admin, 
     page.goto("/agent/admin/audit/?account=visitor")
     page.get_by_role("link", name="Older →").click()
     expect(page.get_by_role("link", name="← Newer")).to_be_visible()
-    shoot(page, "40-audit-log-second-page")
+    readme_shot(page, "40-audit-log-second-page")
     page.get_by_role("button", name="CSV").click()
     expect(page.get_by_text("Waiting for the worker to start")).to_be_visible()
     shoot(page, "41-audit-export-waiting")

@@ -6,17 +6,14 @@ server checks them with py_webauthn. Like every browser test here, no page may l
 JavaScript error or a Content-Security-Policy violation (webauthn.js is a static file).
 
 The README's screenshots of the Security page and of the second step with a key are
-taken here, from the pages these tests walk through: `DESKGUARD_README_SHOTS=1
-.venv/bin/python -m pytest tests/e2e/test_security_keys_in_browser.py` writes them to
-docs/screenshots/.
+taken here, from the pages these tests walk through (`make screenshots` writes them to
+docs/screenshots/).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -30,21 +27,9 @@ from deskguard.twofactor import services, totp
 from deskguard.twofactor.models import SecondFactor, SecurityKey
 from tests.conftest import PASSWORD
 
-from .conftest import browser_signin, shoot
+from .conftest import browser_signin, readme_shot, shoot
 
 pytestmark = pytest.mark.e2e
-
-README_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-def readme_shot(page: Page, name: str) -> None:
-    """A screenshot the README shows. Every run shoots it into test-artifacts; with
-    DESKGUARD_README_SHOTS=1 it also replaces the README's copy (the pages show the
-    current time, so every run would otherwise change a committed file)."""
-    shoot(page, name)
-    if os.environ.get("DESKGUARD_README_SHOTS") == "1":
-        README_SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(README_SHOTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture(autouse=True)

@@ -138,7 +138,7 @@ def test_h2_the_fifth_wrong_code_answers_with_the_delay_not_an_error_page(
     assert last.status_code == 429
     assert b"Too many attempts" in last.content
     back_up_and_deliver(smtp_server)
-    assert subjects(smtp_server) == ["[deskguard] Several wrong sign-in codes"]
+    assert subjects(smtp_server) == ["[deskguard] Wrong sign-in codes after your correct password"]
 
 
 def test_h2_an_invitation_waits_for_the_mail_server_and_then_works(admin_client, smtp_server):

@@ -87,7 +87,7 @@ def test_j2_a_search_shorter_than_three_characters_is_refused_with_a_message(
     """Three characters make a trigram, the least the index can search by."""
     response = admin_client.get("/agent/admin/contacts/", {"q": query})
     assert response.status_code == 400
-    assert b"Type at least 3 characters of the e-mail address." in response.content
+    assert b"Type at least 3 characters of the email address." in response.content
     assert b"carol@example.com" not in response.content
 
 

@@ -24,7 +24,7 @@ def test_a2_a_contact_signs_in_to_the_customer_portal(client, contact):
 def test_a2_f3_an_agent_is_refused_by_the_customer_form_with_the_generic_message(client, agent):
     response = client.post("/portal/signin/", {"email": agent.email, "password": PASSWORD})
     assert response.status_code == 400
-    assert b"The e-mail address or password is not correct." in response.content
+    assert b"The email address or password is not correct." in response.content
     assert "_auth_user_id" not in client.session
     unknown = client.post("/portal/signin/", {"email": "nobody@example.com", "password": PASSWORD})
     assert unknown.content.count(b"not correct") == response.content.count(b"not correct")

@@ -9,7 +9,7 @@ import pytest
 from deskguard.accounts.models import Kind
 from tests.conftest import PASSWORD, signin
 
-GENERIC = b"The e-mail address or password is not correct."
+GENERIC = b"The email address or password is not correct."
 
 
 def without_email_and_token(response, email: str) -> str:

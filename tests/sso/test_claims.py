@@ -61,7 +61,7 @@ def test_i4_an_invalid_email_claim_is_refused_and_creates_no_account(
     accounts = User.objects.count()
     sub = oidc.user("bad-email", email=email, email_verified=True)
     text = refused(client, sso_sign_in(client, provider, "customer", sub), reason="email_invalid")
-    assert "TestID sent an e-mail address that is not valid" in text
+    assert "TestID sent an email address that is not valid" in text
     assert User.objects.count() == accounts
     assert not AuditEvent.objects.filter(event=Event.ACCOUNT_CREATED).exists()
 

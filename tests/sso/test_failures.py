@@ -46,7 +46,7 @@ def test_a4_an_unverified_email_is_refused(client, provider, oidc, contact):
         portal="customer",
         reason="email_unverified",
     )
-    assert "has not verified your e-mail address" in text
+    assert "has not verified your email address" in text
 
 
 def test_a4_an_email_without_the_verified_claim_is_refused(client, provider, oidc, contact):
@@ -58,7 +58,7 @@ def test_a4_an_email_without_the_verified_claim_is_refused(client, provider, oid
 def test_a4_an_identity_without_an_email_is_refused(client, provider, oidc):
     sub = oidc.user("no-mail", name="Nobody")
     response = sso_sign_in(client, provider, "customer", sub)
-    assert "did not tell us your e-mail" in refused(
+    assert "did not tell us your email" in refused(
         client, response, portal="customer", reason="email_missing"
     )
 

@@ -23,6 +23,8 @@ def test_d1_d5_an_admin_enforces_2fa_for_agents_and_the_change_is_recorded(admin
         "/agent/admin/agent-portal/login/", {"agents_enforce_2fa": "on", "agents_allow_keys": "on"}
     )
     assert response.status_code == 302
+    assert not policy_current().agents_enforce_2fa  # D1: its impact is shown first
+    confirmed(admin_client, response)
     assert policy_current().agents_enforce_2fa
     event = AuditEvent.objects.get(event=Event.POLICY_CHANGED)
     assert event.actor == admin
@@ -32,7 +34,8 @@ def test_d1_d5_an_admin_enforces_2fa_for_agents_and_the_change_is_recorded(admin
 def test_d2_the_customer_portal_security_tab_has_both_options(sudo_client):
     page = sudo_client.get("/agent/admin/customer-portal/security/")
     assert b"Allow two-factor authentication for contacts" in page.content
-    assert b"Enforce two-factor authentication (2FA) for all users" in page.content
+    assert b"Enforce two-factor authentication (2FA) for all contacts" in page.content
+    assert b"for all users" not in page.content
     submitted = sudo_client.post("/agent/admin/customer-portal/security/", {})
     assert policy_current().contacts_allow_2fa  # I10: not before the confirmation
     confirmed(sudo_client, submitted)

@@ -49,7 +49,7 @@ def test_i11_the_confirmation_says_enrolled_contacts_keep_2fa_and_nobody_is_mail
     page = allow_off_through_the_admin_page(sudo_client)
     assert "Contacts without two-factor authentication can no longer set it up" in page
     assert "1 contact who uses it keeps it" in page
-    assert "No e-mail is sent" in page
+    assert "No email is sent" in page
     event = AuditEvent.objects.get(event=Event.POLICY_CHANGED)
     assert event.detail == {"changes": {"contacts_allow_2fa": [True, False]}}
     assert deliver() == []

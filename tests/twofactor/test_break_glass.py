@@ -30,6 +30,6 @@ def test_f5_reset_2fa_removes_the_only_admins_second_factor_and_is_recorded(clie
 
 
 def test_f5_reset_2fa_for_an_unknown_email_fails_clearly(db):
-    with pytest.raises(CommandError, match=r"No account with the e-mail nobody@example\.com"):
+    with pytest.raises(CommandError, match=r"No account with the email nobody@example\.com"):
         call_command("reset_2fa", "nobody@example.com")
     assert not AuditEvent.objects.exists()

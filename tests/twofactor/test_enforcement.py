@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pyotp
 import pytest
+from django.forms.models import model_to_dict
 
+from deskguard.audit.models import AuditEvent, Event
 from deskguard.tickets.models import Ticket
 from deskguard.twofactor.models import SecurityPolicy, TOTPDevice
 from deskguard.twofactor.policy import policy_current
@@ -94,7 +98,25 @@ def test_d1_agent_enforcement_does_not_touch_contacts(contact_client):
     assert b"requires two-factor authentication" not in response.content
 
 
-def test_d2_contact_enforcement_implies_allowing(admin_client):
-    admin_client.post("/agent/admin/customer-portal/security/", {"contacts_enforce_2fa": "on"})
-    policy = policy_current()
-    assert policy.contacts_enforce_2fa and policy.contacts_allow_2fa
+def test_d2_enforcing_without_allowing_is_refused_and_nothing_is_saved(admin_client):
+    """Enforce on with Allow off was silently corrected to Allow on and reported as
+    "Saved."; it is refused with the reason, on the Enforce field, and changes nothing."""
+    SecurityPolicy.objects.update_or_create(pk=1, defaults={"contacts_allow_2fa": True})
+    before = model_to_dict(policy_current())
+    response = admin_client.post(
+        "/agent/admin/customer-portal/security/", {"contacts_enforce_2fa": "on"}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "cannot be enforced for contacts while it is not allowed" in page
+    assert "Nothing was saved." in page
+    [field] = re.findall(r'<input[^>]*name="contacts_enforce_2fa"[^>]*>', page)
+    assert 'aria-invalid="true"' in field
+    described_by = re.search(r'aria-describedby="([^"]*)"', field)
+    assert described_by and "id_contacts_enforce_2fa_error" in described_by[1].split()
+    error = re.search(r'id="id_contacts_enforce_2fa_error">(.*?)</div>', page, re.S)
+    assert error and "not allowed" in error[1]
+    assert "Saved." not in page
+    assert model_to_dict(policy_current()) == before
+    assert not AuditEvent.objects.filter(event=Event.POLICY_CHANGED).exists()
+    assert admin_client.get("/agent/admin/policy/confirm/")["Location"] == "/agent/admin/"

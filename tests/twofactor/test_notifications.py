@@ -11,7 +11,9 @@ from tests.twofactor.test_enrollment import shown_secret
 def test_e3_enabling_2fa_mails_a_notice_with_time_address_and_browser(
     client, contact, mailoutbox, deliver
 ):
-    client.defaults["HTTP_USER_AGENT"] = "Mozilla/5.0 (TestPhone) Firefox/140.0"
+    client.defaults["HTTP_USER_AGENT"] = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0"
+    )
     client.post(
         "/portal/signin/", {"email": contact.email, "password": "correct horse battery staple"}
     )
@@ -29,10 +31,12 @@ def test_e3_enabling_2fa_mails_a_notice_with_time_address_and_browser(
     [notice] = [m for m in deliver() if "Two-factor authentication is on" in m.subject]
     assert notice.to == [contact.email]
     assert "Address: 127.0.0.1" in notice.body
-    assert "TestPhone" in notice.body
+    # L2: the browser and its system in words, not the raw string.
+    assert "Browser: Firefox 140 on Windows 10" in notice.body
+    assert "Gecko" not in notice.body
     assert "If this was not you" in notice.body
     html = notice.alternatives[0][0]
-    assert "If this was not you" in html and "TestPhone" in html
+    assert "If this was not you" in html and "Firefox 140 on Windows 10" in html
     # No code or secret in an ordinary notice.
     assert secret not in notice.body and secret not in html
     for code in codes:

@@ -25,7 +25,7 @@ from deskguard.audit.models import AuditEvent, Event
 from deskguard.sso.models import SSOProvider
 from deskguard.twofactor.models import SecurityPolicy, TOTPDevice
 from deskguard.twofactor.policy import policy_current
-from tests.conftest import PASSWORD, Enrollment, code_step
+from tests.conftest import PASSWORD, Enrollment, code_step, confirmed
 
 SUDO = "/agent/admin/sudo/"
 WINDOW = 600  # seconds: GitHub's sudo mode idea, a short window
@@ -187,7 +187,7 @@ def test_i10_password_and_a_current_code_enter_sudo_mode_and_lead_back_to_the_co
     assert "authenticator app and 10 unused recovery codes are removed" in text
     assert "signed out everywhere" in text
     assert "must set up two-factor authentication again at their next sign-in" in text
-    assert "agent@example.com is told by e-mail" in text
+    assert "agent@example.com is told by email" in text
     assert TOTPDevice.objects.filter(user=agent).exists()  # showing it changed nothing
 
     assert client.post(target)["Location"] == "/agent/admin/agents/"
@@ -316,7 +316,7 @@ def test_i10_deactivation_says_what_happens_and_that_no_mail_is_sent(sudo_client
     page = sudo_client.get(target).content.decode()
     assert "Alan Agent" in page and "agent@example.com" in page
     assert "can no longer sign in" in page
-    assert "No e-mail is sent" in page
+    assert "No email is sent" in page
     agent.refresh_from_db()
     assert agent.is_active
     assert sudo_client.post(target)["Location"] == "/agent/admin/agents/"
@@ -334,7 +334,7 @@ def test_i10_turning_off_agent_enforcement_says_who_keeps_what(sudo_client, deli
     page = sudo_client.get(submitted["Location"]).content.decode()
     assert "“Enforce two-factor authentication (2FA) for all agents” is switched off" in page
     assert "agents who use it keep it" in page
-    assert "No e-mail is sent" in page
+    assert "No email is sent" in page
     assert policy_current().agents_enforce_2fa
     done = sudo_client.post(submitted["Location"])
     assert done["Location"] == "/agent/admin/agent-portal/login/"
@@ -358,11 +358,16 @@ def test_i10_creating_contacts_at_the_first_sso_sign_in_names_the_providers(sudo
 
 
 def test_i10_switching_a_setting_on_needs_no_sudo_mode(scene):
+    """Enforcing weakens nothing: its confirmation page (the impact, D2) opens outside
+    sudo mode, and saving it applies the change."""
     response = scene.client.post(
         "/agent/admin/customer-portal/security/",
         {"contacts_allow_2fa": "on", "contacts_enforce_2fa": "on"},
     )
-    assert response["Location"] == "/agent/admin/customer-portal/security/"
+    assert response["Location"] == "/agent/admin/policy/confirm/"
+    assert not policy_current().contacts_enforce_2fa
+    done = confirmed(scene.client, response)
+    assert done["Location"] == "/agent/admin/customer-portal/security/"
     assert policy_current().contacts_enforce_2fa
 
 
@@ -387,7 +392,7 @@ def test_i10_a_policy_confirmation_applies_only_the_weakening_it_showed(sudo_cli
         {"contacts_allow_2fa": "on", "sso_create_contacts": "on"},
     )
     page = sudo_client.get(submitted["Location"]).content.decode()
-    assert "“Enforce two-factor authentication (2FA) for all users” is switched off" in page
+    assert "“Enforce two-factor authentication (2FA) for all contacts” is switched off" in page
     assert "Create a contact" not in page  # unchanged, so not shown
     # Meanwhile another administrator stops creating contacts at SSO sign-in.
     SecurityPolicy.objects.filter(pk=1).update(sso_create_contacts=False)
@@ -409,5 +414,5 @@ def test_i10_removing_an_sso_provider_says_who_must_choose_a_password(sudo_clien
     )
     page = sudo_client.get(f"/agent/admin/sso/{provider.pk}/delete/").content.decode()
     assert "Those who only ever signed in with Acme ID have no password" in page
-    assert "No e-mail is sent" in page
+    assert "No email is sent" in page
     assert SSOProvider.objects.exists()

@@ -63,6 +63,7 @@ def confirmation_page(
     target: User | None = None,
     refusal: str | None = None,
     notice: str = "",
+    danger: bool = True,
 ) -> HttpResponse:
     """What will happen, stated exactly: the account, what is removed, who is told."""
     return render(
@@ -77,6 +78,7 @@ def confirmation_page(
             "tab": tab,
             "refusal": refusal,
             "notice": notice,
+            "danger": danger,
         },
         status=403 if refusal else 200,
     )

@@ -12,9 +12,9 @@ from deskguard.sso.services import sso_providers_for_portal
 from deskguard.twofactor import services
 from deskguard.twofactor.admin_flows import adoption_overview
 from deskguard.twofactor.models import SecurityKey, SecurityPolicy, TOTPDevice
-from deskguard.twofactor.policy import twofactor_enforced
+from deskguard.twofactor.policy import twofactor_active, twofactor_enforced
 
-NO_MAIL = "No e-mail is sent."
+NO_MAIL = "No email is sent."
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -57,18 +57,18 @@ def disable_2fa(*, admin: User, target: User, policy: SecurityPolicy) -> list[st
         )
     else:
         lines.append("Their next sign-in asks for their password only.")
-    lines.append(f"{target.email} is told by e-mail.")
+    lines.append(f"{target.email} is told by email.")
     return lines
 
 
 def resend_codes(*, admin: User, target: User, policy: SecurityPolicy) -> list[str]:
     """twofactor.admin_flows.admin_recovery_resend."""
     return [
-        f"A new set of 10 recovery codes is e-mailed to {target.email}. Their current "
+        f"A new set of 10 recovery codes is emailed to {target.email}. Their current "
         "codes stop working as soon as the mail server accepted the new ones.",
         "Their authenticator app keeps working, and a lock after too many wrong codes "
         "is lifted. After signing in with a mailed code they set up their app again.",
-        f"{target.email} is told by e-mail (the message holds the new codes).",
+        f"{target.email} is told by email (the message holds the new codes).",
     ]
 
 
@@ -96,35 +96,50 @@ def invite_administrator(*, email: str, name: str) -> list[str]:
         "Once they chose a password they can change every security setting, turn off "
         "two-factor authentication for any account, deactivate accounts, manage single "
         "sign-on and read the audit log.",
-        f"An invitation with a link to choose a password is e-mailed to {email}.",
+        f"An invitation with a link to choose a password is emailed to {email}.",
     ]
 
 
-def policy_change(*, diff: dict[str, list[bool]], labels: dict[str, str]) -> list[str]:
+def policy_change(
+    *, diff: dict[str, list[bool]], labels: dict[str, str], admin: User | None = None
+) -> list[str]:
     """twofactor.admin_flows.policy_update: one line per changed setting."""
     lines: list[str] = []
     for name, (_, new) in diff.items():
         switched = f"“{labels.get(name, name)}” is switched {'on' if new else 'off'}"
         lines.append(f"{switched}. {_POLICY_TEXT[name, new]()}")
+    if admin is not None and diff.get("agents_enforce_2fa", [False, False])[1]:
+        if not twofactor_active(admin):
+            lines.append(
+                "You do not use two-factor authentication yourself: you are asked to set "
+                "it up at your next request too."
+            )
     lines.append(f"{NO_MAIL} The change applies to every account at its next request.")
     return lines
 
 
-def _agents_enforced() -> str:
-    _, without = _with_2fa(Kind.AGENT)
+def enforcement_impact(kind: Kind) -> str:
+    """D1/D2: how many active accounts of `kind` enforcement sends to enrollment,
+    counted in one query (the adoption summary, J5: the same cost at any size)."""
+    _, without = _with_2fa(kind)
+    noun = ("agent", "agents") if kind == Kind.AGENT else ("contact", "contacts")
+    if without == 0:
+        return (
+            f"Every {noun[0]} already uses 2FA: nobody is asked to set it up now. New "
+            f"{noun[1]} set it up at their first sign-in."
+        )
     return (
-        "Every agent without two-factor authentication, administrators included, must "
-        f"set it up before anything else ({_plural(without, 'agent has', 'agents have')} "
-        "none now)."
+        f"{_plural(without, *noun)} will be asked to set up 2FA at their next request, "
+        "and can reach nothing else until it is done."
     )
+
+
+def _agents_enforced() -> str:
+    return enforcement_impact(Kind.AGENT) + " This includes administrators."
 
 
 def _contacts_enforced() -> str:
-    _, without = _with_2fa(Kind.CONTACT)
-    return (
-        "Every contact without two-factor authentication must set it up before anything "
-        f"else ({_plural(without, 'contact has', 'contacts have')} none now)."
-    )
+    return enforcement_impact(Kind.CONTACT)
 
 
 def _allow_off() -> str:
@@ -140,7 +155,7 @@ def _allow_off() -> str:
 def _sso_creates_contacts() -> str:
     names = ", ".join(p.name for p in sso_providers_for_portal(portal=Portal.CUSTOMER))
     return (
-        "Anyone whose e-mail address an enabled single sign-on provider of the Customer "
+        "Anyone whose email address an enabled single sign-on provider of the Customer "
         "Portal verifies gets a contact account at their first sign-in, without a "
         "password or second factor. "
         + (f"Providers that can do this now: {names}." if names else "No provider can now.")

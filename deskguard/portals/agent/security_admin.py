@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -25,7 +26,7 @@ from deskguard.twofactor.sudo import sudo_active
 
 from . import consequences
 from .confirmation import confirmation_page, submitted_clear, submitted_get, submitted_put
-from .sudo import sudo_redirect, sudo_required
+from .sudo import sudo_redirect
 
 # K4. The https/localhost rule is the browsers' (README, "Security keys and passkeys").
 KEYS_HELP = (
@@ -35,7 +36,17 @@ KEYS_HELP = (
 )
 
 
-class AgentLoginPolicyForm(forms.Form):
+class PolicyForm(forms.Form):
+    # The page's headings and the fields under each, in order.
+    sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def grouped(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [(title, [self[name] for name in names]) for title, names in self.sections]
+
+
+class AgentLoginPolicyForm(PolicyForm):
+    sections = (("Two-factor authentication (2FA)", ("agents_enforce_2fa",)),)
+
     agents_enforce_2fa = forms.BooleanField(
         required=False,
         label="Enforce two-factor authentication (2FA) for all agents",
@@ -49,7 +60,12 @@ class AgentLoginPolicyForm(forms.Form):
     )
 
 
-class CustomerSecurityPolicyForm(forms.Form):
+class CustomerSecurityPolicyForm(PolicyForm):
+    sections = (
+        ("Two-factor authentication (2FA)", ("contacts_allow_2fa", "contacts_enforce_2fa")),
+        ("Single sign-on (SSO)", ("sso_create_contacts",)),
+    )
+
     contacts_allow_2fa = forms.BooleanField(
         required=False,
         label="Allow two-factor authentication for contacts",
@@ -59,8 +75,9 @@ class CustomerSecurityPolicyForm(forms.Form):
     )
     contacts_enforce_2fa = forms.BooleanField(
         required=False,
-        label="Enforce two-factor authentication (2FA) for all users",
-        help_text="Every contact without 2FA must set it up at their next request.",
+        label="Enforce two-factor authentication (2FA) for all contacts",
+        help_text="Every contact without 2FA must set it up at their next request. Needs "
+        "“Allow two-factor authentication for contacts” on.",
     )
     contacts_allow_keys = forms.BooleanField(
         required=False,
@@ -73,8 +90,15 @@ class CustomerSecurityPolicyForm(forms.Form):
         help_text="Otherwise single sign-on only signs in contacts that already exist.",
     )
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # D2: refused with the reason, never silently corrected (nothing is saved).
+        if refusal := admin_flows.policy_refusal(data):
+            self.add_error("contacts_enforce_2fa", refusal)
+        return data
 
-POLICY_PAGES: dict[str, tuple[type[forms.Form], str, str]] = {
+
+POLICY_PAGES: dict[str, tuple[type[PolicyForm], str, str]] = {
     "agent-login": (AgentLoginPolicyForm, "Agent Portal", "Login"),
     "customer-security": (CustomerSecurityPolicyForm, "Customer Portal", "Security"),
 }
@@ -100,12 +124,16 @@ def policy_page(request: AuthenticatedHttpRequest, page: str) -> HttpResponse:
         try:
             changed = admin_flows.policy_update(request, admin=admin, changes=form.cleaned_data)
         except admin_flows.ConfirmationNeeded:
-            # I10: it weakens the policy. Kept for the confirmation page, which comes
-            # after the re-authentication if the administrator is not in sudo mode.
+            # I10: it weakens the policy, or D1/D2: it enforces 2FA (its impact is shown
+            # first). Kept for the confirmation page, which comes after the
+            # re-authentication if it weakens and the administrator is not in sudo mode.
             submitted_put(request, POLICY, {"page": page, **form.cleaned_data}, secret=False)
             return redirect("agent:admin-policy-confirm")
-        messages.success(request, "Saved." if changed else "Nothing changed.")
-        return redirect(f"agent:admin-policy-{page}")
+        except admin_flows.ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, "Saved." if changed else "Nothing changed.")
+            return redirect(f"agent:admin-policy-{page}")
     return render(
         request,
         "agent/admin/policy.html",
@@ -122,16 +150,22 @@ def policy_page(request: AuthenticatedHttpRequest, page: str) -> HttpResponse:
 
 
 @admin_required
-@sudo_required
 @require_http_methods(["GET", "POST"])
 def policy_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """I10: the policy change that weakens a setting, stated, then applied as shown."""
+    """I10: a policy change that weakens a setting, or D1/D2: one that enforces 2FA,
+    stated with its impact, then applied as shown. Only a weakening change needs sudo
+    mode; enforcing needs the administrator to have seen how many it sends to
+    enrollment."""
     submitted = submitted_get(request, POLICY, secret=False)
     page = str(submitted.data.get("page")) if submitted else ""
     if submitted is None or page not in POLICY_PAGES:
         messages.info(request, "There is no change waiting for your confirmation.")
         return redirect("agent:admin")
     changes = {k: bool(v) for k, v in submitted.data.items() if k in admin_flows.POLICY_FIELDS}
+    diff = admin_flows.policy_diff(policy_current(request), changes)
+    if admin_flows.policy_weakening(diff) and not sudo_active(request):
+        # Outside sudo mode the page (GET) or the action (POST) is not reached.
+        return sudo_redirect(request)
     shown = submitted.shown if isinstance(submitted.shown, list) else []
     if request.method == "POST":
         try:
@@ -139,24 +173,31 @@ def policy_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
         except admin_flows.ConfirmationNeeded:
             messages.warning(request, "The settings changed meanwhile. Check the change again.")
             return redirect("agent:admin-policy-confirm")
+        except admin_flows.ActionRefused as refused:
+            submitted_clear(request, POLICY)
+            messages.error(request, str(refused))
+            return redirect(f"agent:admin-policy-{page}")
         submitted_clear(request, POLICY)
         messages.success(request, "Saved.")
         return redirect(f"agent:admin-policy-{page}")
-    diff = admin_flows.policy_diff(policy_current(request), changes)
-    weakening = admin_flows.policy_weakening(diff)
     if not diff:
         submitted_clear(request, POLICY)
         messages.info(request, "Nothing changed: the settings are already like that.")
         return redirect(f"agent:admin-policy-{page}")
-    submitted_put(request, POLICY, submitted.data, shown=weakening, secret=False)
+    to_confirm = admin_flows.policy_to_confirm(diff)
+    submitted_put(request, POLICY, submitted.data, shown=to_confirm, secret=False)
     area, tab = POLICY_PAGES[page][1:]
     return confirmation_page(
         request,
         title=f"Change {area} · {tab}",
-        consequences=consequences.policy_change(diff=diff, labels=POLICY_LABELS),
+        consequences=consequences.policy_change(
+            diff=diff, labels=POLICY_LABELS, admin=request.user
+        ),
         button="Save the change",
         cancel=reverse(f"agent:admin-policy-{page}"),
         tab=page,
+        # A change that only strengthens accounts is not a dangerous button.
+        danger=bool(admin_flows.policy_weakening(diff)),
     )
 
 
@@ -186,7 +227,7 @@ ACTIONS = {
         consequences.disable_2fa,
         admin_flows.disable_refusal,
         admin_flows.admin_twofactor_disable,
-        "Two-factor authentication is off for {email}. They were told by e-mail.",
+        "Two-factor authentication is off for {email}. They were told by email.",
         sudo=True,
     ),
     "resend-codes": Action(
@@ -194,7 +235,7 @@ ACTIONS = {
         consequences.resend_codes,
         admin_flows.resend_refusal,
         admin_flows.admin_recovery_resend,
-        "New recovery codes were e-mailed to {email}.",
+        "New recovery codes were emailed to {email}.",
         sudo=False,
     ),
     "deactivate": Action(

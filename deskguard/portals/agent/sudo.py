@@ -68,6 +68,7 @@ def sudo_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             if result.passed:
                 return redirect(next_url)
             error, status = verdict_message(result, with_password=True)
+            form.both_refused()
     return render(
         request,
         "agent/admin/sudo.html",

@@ -146,7 +146,7 @@ def admin_accounts(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse
         {
             "page": page or [],
             "pager": pager_links(page, query_string) if page else {},
-            "search_error": f"Type at least {SEARCH_MIN_LENGTH} characters of the e-mail address."
+            "search_error": f"Type at least {SEARCH_MIN_LENGTH} characters of the email address."
             if too_short
             else "",
             "kind": kind,
@@ -220,5 +220,5 @@ def _invite(request: AuthenticatedHttpRequest, form: AccountCreateForm) -> HttpR
         is_admin=form.cleaned_data["is_admin"],
         created_by=request.user,
     )
-    messages.success(request, f"{user.email} is invited by e-mail.")
+    messages.success(request, f"{user.email} is invited by email.")
     return redirect("agent:admin-agents" if user.is_agent else "agent:admin-contacts")

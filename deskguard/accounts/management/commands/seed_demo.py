@@ -29,7 +29,7 @@ TICKETS = [
         "The PDF link in my account gives an error.",
     ),
     ("carol@example.com", "Change of billing address", "We moved; please update our address."),
-    ("dave@example.com", "Password reset e-mail not arriving", "I asked twice, nothing came."),
+    ("dave@example.com", "Password reset email not arriving", "I asked twice, nothing came."),
 ]
 
 
@@ -44,7 +44,7 @@ class Command(BaseCommand):
             path.write_text("\n".join(lines) + "\n")
             path.chmod(0o600)
         if path.exists():
-            self.stdout.write("\nDemo accounts (e-mail / password):\n" + path.read_text())
+            self.stdout.write("\nDemo accounts (email / password):\n" + path.read_text())
             self.stdout.write(
                 f"Agent Portal:    {settings.BASE_URL}/agent/\n"
                 f"Customer Portal: {settings.BASE_URL}/portal/\n"

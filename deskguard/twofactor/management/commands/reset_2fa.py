@@ -15,13 +15,13 @@ class Command(BaseCommand):
     help = "Remove the authenticator and recovery codes of one account (break glass)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("email", help="the account's e-mail address")
+        parser.add_argument("email", help="the account's email address")
 
     def handle(self, *args: Any, **options: Any) -> None:
         email = normalize_email(options["email"])
         user = User.objects.filter(email=email).first()
         if user is None:
-            raise CommandError(f"No account with the e-mail {email}.")
+            raise CommandError(f"No account with the email {email}.")
         removed = break_glass_reset(target=user)
         if removed:
             self.stdout.write(

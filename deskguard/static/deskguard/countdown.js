@@ -1,0 +1,29 @@
+// deskguard: the live retry countdown of a throttled code step (C5). A file, not
+// inline script, so the Content-Security-Policy stays strict. The server refuses
+// early codes whatever this script does; it only saves a pointless wait-and-refuse.
+//
+// <p data-countdown="SECONDS" data-countdown-button="ID" data-countdown-field="ID" hidden>
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-countdown]").forEach((line) => {
+    const button = document.getElementById(line.dataset.countdownButton);
+    const field = document.getElementById(line.dataset.countdownField);
+    const end = Date.now() + 1000 * Number(line.dataset.countdown);
+    const left = () => Math.max(0, Math.ceil((end - Date.now()) / 1000));
+    const show = () => {
+      const seconds = left();
+      if (seconds > 0) {
+        line.textContent = `You can enter a code again in ${seconds} second${seconds === 1 ? "" : "s"}.`;
+        if (button) button.disabled = true;
+        return true;
+      }
+      line.textContent = "You can enter a code again now.";
+      if (button) button.disabled = false;
+      if (field) field.focus();
+      return false;
+    };
+    line.hidden = false;
+    if (!show()) return;
+    const timer = setInterval(() => { if (!show()) clearInterval(timer); }, 250);
+  });
+});
