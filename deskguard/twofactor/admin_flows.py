@@ -96,7 +96,7 @@ def policy_to_confirm(diff: dict[str, list[bool]]) -> list[str]:
     return [
         name
         for name, (_, new) in diff.items()
-        if WEAK_VALUES[name] == new or ENFORCING_VALUES.get(name) == new
+        if WEAK_VALUES.get(name) == new or ENFORCING_VALUES.get(name) == new
     ]
 
 

@@ -92,8 +92,7 @@ def add_key(page: Page, security_url: str, name: str) -> None:
 
 def save_codes(page: Page) -> None:
     expect(page.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
-    page.get_by_label("I have saved these codes somewhere safe").check()
-    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="I have saved my recovery codes").click()
 
 
 def sign_out(page: Page) -> None:

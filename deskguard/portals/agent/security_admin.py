@@ -45,7 +45,7 @@ class PolicyForm(forms.Form):
 
 
 class AgentLoginPolicyForm(PolicyForm):
-    sections = (("Two-factor authentication (2FA)", ("agents_enforce_2fa",)),)
+    sections = (("Two-factor authentication (2FA)", ("agents_enforce_2fa", "agents_allow_keys")),)
 
     agents_enforce_2fa = forms.BooleanField(
         required=False,
@@ -62,7 +62,10 @@ class AgentLoginPolicyForm(PolicyForm):
 
 class CustomerSecurityPolicyForm(PolicyForm):
     sections = (
-        ("Two-factor authentication (2FA)", ("contacts_allow_2fa", "contacts_enforce_2fa")),
+        (
+            "Two-factor authentication (2FA)",
+            ("contacts_allow_2fa", "contacts_enforce_2fa", "contacts_allow_keys"),
+        ),
         ("Single sign-on (SSO)", ("sso_create_contacts",)),
     )
 
