@@ -11,7 +11,7 @@ from deskguard.accounts.portal import Portal
 from deskguard.sso.services import sso_providers_for_portal
 from deskguard.twofactor import services
 from deskguard.twofactor.admin_flows import adoption_overview
-from deskguard.twofactor.models import SecurityPolicy
+from deskguard.twofactor.models import SecurityKey, SecurityPolicy, TOTPDevice
 from deskguard.twofactor.policy import twofactor_active, twofactor_enforced
 
 NO_MAIL = "No email is sent."
@@ -30,10 +30,16 @@ def _with_2fa(kind: Kind) -> tuple[int, int]:
 def disable_2fa(*, admin: User, target: User, policy: SecurityPolicy) -> list[str]:
     """twofactor.admin_flows.admin_twofactor_disable."""
     codes = services.recovery_codes_remaining(user=target)
+    # K3: every factor goes, named as the holder knows them.
+    keys = SecurityKey.objects.filter(user=target).count()
+    factors = ["authenticator app"] if TOTPDevice.objects.filter(user=target).exists() else []
+    if keys:
+        factors.append(_plural(keys, "security key", "security keys"))
+    removed = [*factors, _plural(codes, "unused recovery code", "unused recovery codes")]
+    listed = ", ".join(removed[:-1]) + " and " + removed[-1] if len(removed) > 1 else removed[0]
     lines = [
-        f"{target.display_name}'s authenticator app and "
-        f"{_plural(codes, 'unused recovery code', 'unused recovery codes')} "
-        f"{'is' if codes == 1 else 'are'} removed.",
+        f"{target.display_name}'s {listed} "
+        f"{'is' if len(removed) == 1 and codes == 1 else 'are'} removed.",
     ]
     if target.pk == admin.pk:
         lines.append(
@@ -173,4 +179,12 @@ _POLICY_TEXT: dict[tuple[str, bool], Callable[[], str]] = {
     ("contacts_allow_2fa", False): _allow_off,
     ("sso_create_contacts", True): _sso_creates_contacts,
     ("sso_create_contacts", False): lambda: "Single sign-on signs in existing contacts only.",
+    ("agents_allow_keys", True): lambda: "Agents can add security keys and passkeys.",
+    ("agents_allow_keys", False): lambda: (
+        "Agents can no longer add security keys; keys already added keep working."
+    ),
+    ("contacts_allow_keys", True): lambda: "Contacts can add security keys and passkeys.",
+    ("contacts_allow_keys", False): lambda: (
+        "Contacts can no longer add security keys; keys already added keep working."
+    ),
 }
