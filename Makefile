@@ -8,7 +8,9 @@ PORT ?= 8000
 # `make lock` resolves with this uv, installed into .venv on demand.
 UV_VERSION := 0.13.9
 # Links in mail and the printed portal addresses follow the port `make run` serves.
-export DESKGUARD_BASE_URL ?= http://127.0.0.1:$(PORT)
+# localhost, not 127.0.0.1: browsers offer security keys and passkeys (WebAuthn) only on
+# https or localhost, and an IP address is never a valid relying-party id.
+export DESKGUARD_BASE_URL ?= http://localhost:$(PORT)
 
 .PHONY: run test test-fast lint format bench bench-mail bench-scale clean browser lock screenshots messages compilemessages
 

@@ -160,7 +160,7 @@ def seed(url: str, schema: str, size: Size, secrets: Secrets) -> float:
     agents = max(10, size.accounts // 100)
     contacts = size.accounts - agents
     started = time.perf_counter()
-    bulk_tables = ("accounts_user", "twofactor_totpdevice", "audit_auditevent", "tickets_ticket")
+    bulk_tables = ("accounts_user", "twofactor_secondfactor", "audit_auditevent", "tickets_ticket")
     with psycopg.connect(
         urlunsplit(urlsplit(url)._replace(scheme="postgresql")),
         options=f"-c search_path={schema},public",
@@ -220,18 +220,19 @@ def seed(url: str, schema: str, size: Size, secrets: Secrets) -> float:
         }
         with conn.cursor() as cursor:
             cursor.executemany(
-                """INSERT INTO twofactor_totpdevice (user_id, secret_encrypted, last_step,
-                       confirmed_at)
-                   SELECT id, %s, 0, now() FROM accounts_user WHERE email = %s""",
+                """INSERT INTO twofactor_secondfactor (user_id, kind, name, created_at,
+                       secret_encrypted, last_step, sign_count, transports, aaguid, credential_id)
+                   SELECT id, 'app', '', now(), %s, 0, 0, '[]', '', ''
+                   FROM accounts_user WHERE email = %s""",
                 [
                     (fernet.encrypt(secret.encode()).decode(), email)
                     for email, secret in secrets.signers.items()
                 ],
             )
         conn.execute(
-            """INSERT INTO twofactor_totpdevice (user_id, secret_encrypted, last_step,
-                   confirmed_at)
-               SELECT id, %s, 0, now() FROM accounts_user
+            """INSERT INTO twofactor_secondfactor (user_id, kind, name, created_at,
+                   secret_encrypted, last_step, sign_count, transports, aaguid, credential_id)
+               SELECT id, 'app', '', now(), %s, 0, 0, '[]', '', '' FROM accounts_user
                WHERE email NOT LIKE '%%@bench.example' AND id %% 10 < 6""",
             [secrets.device_token],
         )

@@ -125,7 +125,8 @@ if not LOCAL and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 SITE_NAME = env("DESKGUARD_SITE_NAME", "deskguard")
-BASE_URL = env("DESKGUARD_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Also the WebAuthn relying party (twofactor/webauthn.py): https, or localhost.
+BASE_URL = env("DESKGUARD_BASE_URL", "http://localhost:8000").rstrip("/")
 # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted
 # for the client address used by throttling and the audit log (0 = REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = int(env("DESKGUARD_TRUSTED_PROXY_COUNT", "0"))

@@ -258,3 +258,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests first: each takes seconds, so started first on both xdist workers
     they run beside the short tests instead of finishing alone at the end."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
+
+
+@pytest.fixture
+def keys_site(settings):
+    """An address browsers allow WebAuthn on (K1): https, a host name."""
+    settings.BASE_URL = "https://testserver"

@@ -24,7 +24,7 @@ LARGE_TABLES = {
     "accounts_user",
     "audit_auditevent",
     "tickets_ticket",
-    "twofactor_totpdevice",
+    "twofactor_secondfactor",
     "tickets_message",
 }
 # A sort is fine over a handful of rows (a page, or an e-mail's few events found by
@@ -41,8 +41,9 @@ INSERT INTO accounts_user (password, email, name, kind, is_admin, is_active, dat
                            session_version)
 SELECT '!', 'a' || n || '@example.com', '', 'agent', false, true, now(), 0
 FROM generate_series(1, {AGENTS}) n;
-INSERT INTO twofactor_totpdevice (user_id, secret_encrypted, last_step, confirmed_at)
-SELECT id, 'x', 0, now() FROM accounts_user WHERE id % 5 = 0;
+INSERT INTO twofactor_secondfactor (user_id, kind, name, created_at, secret_encrypted, last_step,
+                                    sign_count, transports, aaguid, credential_id)
+SELECT id, 'app', '', now(), 'x', 0, 0, '[]', '', '' FROM accounts_user WHERE id % 5 = 0;
 INSERT INTO audit_auditevent (event, at, actor_label, subject_label, method, user_agent,
                               detail, subject_id)
 SELECT (ARRAY['signin.succeeded','signin.failed','2fa.passed','signout'])[1 + n % 4],
@@ -58,7 +59,7 @@ FROM generate_series(1, {TICKETS}) n;
 SELECT gin_clean_pending_list('user_email_trgm'::regclass);
 SELECT gin_clean_pending_list('audit_subject_label_trgm'::regclass);
 SELECT gin_clean_pending_list('audit_actor_label_trgm'::regclass);
-ANALYZE accounts_user; ANALYZE twofactor_totpdevice; ANALYZE audit_auditevent;
+ANALYZE accounts_user; ANALYZE twofactor_secondfactor; ANALYZE audit_auditevent;
 ANALYZE tickets_ticket;
 """
 

@@ -74,8 +74,8 @@ def _disabled_lines(event: AuditEvent) -> list[str]:
         who
         + " "
         + _(
-            "Your authenticator and recovery codes no longer work: your password alone "
-            "now signs you in. You can turn it on again on your Security page."
+            "Your authenticator app, security keys and recovery codes no longer work: your "
+            "password alone now signs you in. You can turn it on again on your Security page."
         )
     ]
 
@@ -153,16 +153,101 @@ _THROTTLED = Notice(
     action=CHANGE_PASSWORD,
 )
 
+
+def _key_name(event: AuditEvent) -> str:
+    name = event.detail.get("key")
+    if isinstance(name, str) and name:
+        return _("“%(name)s”") % {"name": name}
+    return _("without a name")
+
+
+def _enrolled_lines(event: AuditEvent) -> list[str]:
+    if event.detail.get("factor") == "key":
+        return [
+            _(
+                "A security key (%(key)s) now protects your account: signing in "
+                "with your password also asks for it. You also received recovery codes."
+            )
+            % {"key": _key_name(event)}
+        ]
+    return [
+        _(
+            "Signing in with your password now also asks for a code from your authenticator "
+            "app. Keep your recovery codes somewhere safe: they let you in if you lose your phone."
+        )
+    ]
+
+
+def _not_last(event: AuditEvent) -> bool:
+    """Removing the last factor turns 2FA off: that mail (DISABLED) says it all."""
+    return not event.detail.get("last")
+
+
 NOTICES: dict[str, Notice] = {
     Event.ENROLLED: Notice(
         MailKind.NOTICE,
         subject=lambda event: _("Two-factor authentication is on"),
+        lines=_enrolled_lines,
+        action=SECURITY_PAGE,
+    ),
+    # K5: factor changes. The first key's mail is ENROLLED's.
+    Event.KEY_ADDED: Notice(
+        MailKind.NOTICE,
+        subject=lambda event: _("A security key was added"),
         lines=lambda event: [
             _(
-                "Signing in with your password now also asks for a code from your "
-                "authenticator app. Keep your recovery codes somewhere safe: they let you in "
-                "if you lose your phone."
+                "A security key (%(key)s) was added to your account. It can now "
+                "be used as your second factor when you sign in. If this was not you, sign "
+                "in, remove it under Security and change your password."
             )
+            % {"key": _key_name(event)}
+        ],
+        applies=lambda event: not event.detail.get("first"),
+        action=SECURITY_PAGE,
+    ),
+    Event.KEY_REMOVED: Notice(
+        MailKind.NOTICE,
+        subject=lambda event: _("A security key was removed"),
+        lines=lambda event: [
+            _("The security key %(key)s was removed from your account and no longer signs you in.")
+            % {"key": _key_name(event)}
+        ],
+        applies=_not_last,
+        action=SECURITY_PAGE,
+    ),
+    Event.APP_ADDED: Notice(
+        MailKind.NOTICE,
+        subject=lambda event: _("An authenticator app was added"),
+        lines=lambda event: [
+            _(
+                "An authenticator app was added to your account. Its codes can now be used "
+                "as your second factor when you sign in, besides your security keys."
+            )
+        ],
+        action=SECURITY_PAGE,
+    ),
+    Event.APP_REMOVED: Notice(
+        MailKind.NOTICE,
+        subject=lambda event: _("Your authenticator app was removed"),
+        lines=lambda event: [
+            _(
+                "The authenticator app was removed from your account; its codes no longer "
+                "work. Your security keys and recovery codes still do."
+            )
+        ],
+        applies=_not_last,
+        action=SECURITY_PAGE,
+    ),
+    Event.KEY_CLONE_DETECTED: Notice(
+        MailKind.NOTICE,
+        subject=lambda event: _("A security key was refused"),
+        lines=lambda event: [
+            _(
+                "A sign-in with your security key %(key)s was refused: the key's "
+                "use counter went backwards, which happens when a key was copied. If you did "
+                "not just sign in, remove the key under Security and change your password."
+            )
+            % {"key": _key_name(event)}
         ],
         action=SECURITY_PAGE,
     ),

@@ -1,8 +1,10 @@
-"""The second step (C1, C3-C7): verify the code of a pending sign-in, then complete it.
+"""The second step (C1, C3-C7, K2): verify the code or security key of a pending
+sign-in, then complete it.
 
-One SELECT (written as SQL) fetches the pending account with its authenticator and its
-second-factor limit; a right code is then one UPDATE (single use, decided by the database), the
-sign-in one audit row, and Django's login(), in one transaction.
+One SELECT (written as SQL) fetches the pending account with its authenticator app,
+whether it has security keys, and its second-factor limit; a right code is then one
+UPDATE (single use, decided by the database), the sign-in one audit row, and Django's
+login(), in one transaction.
 """
 
 from __future__ import annotations
@@ -25,10 +27,16 @@ from deskguard.limits.models import Throttle
 from deskguard.limits.rules import SECOND_FACTOR, Key
 from deskguard.limits.throttle import State
 from deskguard.security import safe_next
-from deskguard.twofactor import services
+from deskguard.twofactor import keys, services
 from deskguard.twofactor.flows import reauth_mark
-from deskguard.twofactor.models import TOTPDevice
-from deskguard.twofactor.verify import Factor, second_factor_verify, verdict_message
+from deskguard.twofactor.models import FactorKind, SecondFactor, TOTPDevice
+from deskguard.twofactor.verify import (
+    Factor,
+    KeyAttempt,
+    second_factor_verify,
+    verdict_message,
+)
+from deskguard.twofactor.webauthn import Reply, site_supports_keys
 
 from . import messages as texts
 from .pending import Pending, pending_marker
@@ -39,12 +47,14 @@ from .session import session_login
 # it as SQL (measured on PostgreSQL), on the hottest request of a sign-in.
 _CODE_STEP_SQL = f"""
 SELECT u.*, d.id AS device_id, d.secret_encrypted AS device_secret,
-       d.last_step AS device_last_step, d.confirmed_at AS device_confirmed_at,
+       d.last_step AS device_last_step, d.created_at AS device_created_at,
+       EXISTS (SELECT 1 FROM {SecondFactor._meta.db_table} k
+               WHERE k.user_id = u.id AND k.kind = '{FactorKind.KEY.value}') AS has_keys,
        t.id AS limit_id, t.failures AS limit_failures, t.blocked_until AS limit_blocked_until,
        t.last_failure_at AS limit_last_failure_at, t.refused AS limit_refused,
        t.refused_since AS limit_refused_since
 FROM {User._meta.db_table} u
-LEFT JOIN {TOTPDevice._meta.db_table} d ON d.user_id = u.id
+LEFT JOIN {SecondFactor._meta.db_table} d ON d.user_id = u.id AND d.kind = '{FactorKind.APP.value}'
 LEFT JOIN {Throttle._meta.db_table} t ON t.key = %s
 WHERE u.id = %s AND u.is_active
 """  # noqa: S608 (table names from the models; values are parameters)
@@ -54,6 +64,17 @@ WHERE u.id = %s AND u.is_active
 class CodeStep:
     pending: Pending
     limit: State
+    has_app: bool
+    has_keys: bool
+
+    @property
+    def keys_usable(self) -> bool:
+        """K2: offer the account's keys (browsers allow WebAuthn on this address)."""
+        return self.has_keys and bool(self.pending.nonce) and site_supports_keys()
+
+    @property
+    def binding(self) -> str:
+        return keys.binding_of(self.pending.nonce)
 
 
 def code_step_get(request: HttpRequest, *, portal: Portal) -> CodeStep | None:
@@ -67,7 +88,10 @@ def code_step_get(request: HttpRequest, *, portal: Portal) -> CodeStep | None:
     if user is None or user.email != marker.get("email") or user.kind != portal.kind:
         return None
     _attach_device(user)
-    return CodeStep(Pending(user, str(marker.get("next") or "")), _limit_state(user, key))
+    nonce = marker.get("nonce")
+    pending = Pending(user, str(marker.get("next") or ""), nonce if isinstance(nonce, str) else "")
+    has_app = vars(user).get("device_id") is not None
+    return CodeStep(pending, _limit_state(user, key), has_app, bool(vars(user)["has_keys"]))
 
 
 def _when(value: object) -> datetime | None:
@@ -80,8 +104,8 @@ def _when(value: object) -> datetime | None:
 
 
 def _attach_device(user: User) -> None:
-    """Put the authenticator read with the account where `user.totp_device` finds it
-    (None: the account has none, and the attribute raises DoesNotExist as usual)."""
+    """Put the authenticator read with the account where the check finds it
+    (services.app_factor_of; None: the account has none)."""
     row = vars(user)  # the extra columns of _CODE_STEP_SQL
     device = None
     if row.get("device_id") is not None:
@@ -90,10 +114,10 @@ def _attach_device(user: User) -> None:
             user_id=user.pk,
             secret_encrypted=row["device_secret"],
             last_step=row["device_last_step"],
-            confirmed_at=_when(row["device_confirmed_at"]) or timezone.now(),
+            created_at=_when(row["device_created_at"]) or timezone.now(),
         )
         device._state.adding = False
-    user._state.fields_cache["totp_device"] = device
+    services.app_factor_attach(user, device)
 
 
 def _limit_state(user: User, key: Key) -> State:
@@ -129,12 +153,22 @@ class ChallengeOutcome:
 
 @transaction.atomic
 def challenge_submit(
-    request: HttpRequest, *, portal: Portal, step: CodeStep, factor: Factor, code: str
+    request: HttpRequest,
+    *,
+    portal: Portal,
+    step: CodeStep,
+    factor: Factor,
+    code: str = "",
+    reply: Reply | None = None,
 ) -> ChallengeOutcome:
-    """One short transaction (one commit): the code's single use, the limit, the audit
-    row and the new session. Nothing slow runs inside it: a code check is an HMAC."""
+    """One short transaction (one commit): the code's (or key challenge's) single use,
+    the limit, the audit row and the new session. Nothing slow runs inside it: a code
+    check is an HMAC, a key's an ECDSA or RSA signature check (well under a millisecond)."""
+    key = None
+    if reply is not None:
+        key = KeyAttempt(reply, keys.Purpose.SIGNIN, step.binding)
     result = second_factor_verify(
-        request, user=step.pending.user, factor=factor, code=code, state=step.limit
+        request, user=step.pending.user, factor=factor, code=code, state=step.limit, key=key
     )
     if not result.passed:
         error, status = verdict_message(result)
@@ -153,6 +187,7 @@ def signin_complete(
     reauth_mark(request)
     if factor is Factor.RECOVERY:
         remaining = services.recovery_codes_remaining(user=pending.user)
-        messages.warning(request, texts.recovery_code_used(remaining))
+        has_app = services.app_factor_of(pending.user) is not None
+        messages.warning(request, texts.recovery_code_used(remaining, has_app=has_app))
         return reverse(portal.url("security"))
     return safe_next(request, pending.next_url, reverse(portal.url("home")))

@@ -11,8 +11,17 @@ EXPIRED = _("Your sign-in expired or was not started. Please sign in again.")
 SIGNED_OUT = _("You have signed out.")
 
 
-def recovery_code_used(remaining: int) -> str:
-    """C7: after a recovery code, lead the user to set up a new authenticator."""
+def recovery_code_used(remaining: int, *, has_app: bool = True) -> str:
+    """C7: after a recovery code, lead the user to set up a new authenticator (or, for
+    an account with only security keys, to replace a lost key)."""
+    if not has_app:
+        return ngettext(
+            "You signed in with a recovery code; %(count)d remains. "
+            "If you lost a security key, remove it below and add a new one.",
+            "You signed in with a recovery code; %(count)d remain. "
+            "If you lost a security key, remove it below and add a new one.",
+            remaining,
+        ) % {"count": remaining}
     return ngettext(
         "You signed in with a recovery code; %(count)d remains. If you lost your "
         "phone, press “Set up your authenticator app again” below.",

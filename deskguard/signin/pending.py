@@ -10,6 +10,7 @@ session key changes (Django's login()).
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,10 @@ TTL_SECONDS = 300
 class Pending:
     user: User
     next_url: str  # checked by safe_next when it is followed
+    # This sign-in's own random value: a security key's challenge is bound to it, so
+    # an answer made for another pending sign-in (another tab, another browser) of the
+    # same account is refused (K2).
+    nonce: str = ""
 
 
 def pending_start(
@@ -39,7 +44,13 @@ def pending_start(
     # A new sign-in ends whatever account this browser was signed in to.
     if request.user.is_authenticated:
         logout(request)
-    marker = {"uid": user.pk, "portal": portal.value, "email": user.email, "next": next_url}
+    marker = {
+        "uid": user.pk,
+        "portal": portal.value,
+        "email": user.email,
+        "next": next_url,
+        "nonce": secrets.token_urlsafe(16),
+    }
     cookie_write(response, COOKIE, marker, salt=SALT, max_age=TTL_SECONDS)
 
 

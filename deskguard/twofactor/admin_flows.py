@@ -27,6 +27,8 @@ POLICY_FIELDS = (
     "contacts_allow_2fa",
     "contacts_enforce_2fa",
     "sso_create_contacts",
+    "agents_allow_keys",
+    "contacts_allow_keys",
 )
 
 
@@ -38,6 +40,8 @@ WEAK_VALUES = {
     "contacts_enforce_2fa": False,
     # On, anyone a provider vouches for gets an account with no password or 2FA.
     "sso_create_contacts": True,
+    # K4: "allow security keys" weakens nothing either way: off, keys already added keep
+    # working (as I11 for the app) and accounts still have 2FA; on adds an option.
 }
 
 
@@ -85,7 +89,7 @@ def policy_diff(policy: SecurityPolicy, changes: dict[str, bool]) -> dict[str, l
 
 def policy_weakening(diff: dict[str, list[bool]]) -> list[str]:
     """The settings of `diff` that weaken accounts (I10)."""
-    return [name for name, (_, new) in diff.items() if WEAK_VALUES[name] == new]
+    return [name for name, (_, new) in diff.items() if WEAK_VALUES.get(name) is new]
 
 
 def policy_to_confirm(diff: dict[str, list[bool]]) -> list[str]:
@@ -94,7 +98,7 @@ def policy_to_confirm(diff: dict[str, list[bool]]) -> list[str]:
     return [
         name
         for name, (_, new) in diff.items()
-        if WEAK_VALUES[name] == new or ENFORCING_VALUES.get(name) == new
+        if WEAK_VALUES.get(name) == new or ENFORCING_VALUES.get(name) == new
     ]
 
 
@@ -156,7 +160,7 @@ def admin_twofactor_disable(request: HttpRequest, *, admin: User, target: User) 
     if refusal := disable_refusal(admin=admin, target=target):
         raise ActionRefused(refusal)
     with transaction.atomic():
-        services.device_remove(user=target)
+        services.factors_remove(user=target)
         target.sessions_revoke()
         if request.user.pk == target.pk:
             update_session_auth_hash(request, target)  # keep the administrator's own session
@@ -189,7 +193,7 @@ def admin_recovery_resend(request: HttpRequest, *, admin: User, target: User) ->
 @transaction.atomic
 def break_glass_reset(*, target: User) -> bool:
     """F5: the command-line reset for when the only administrator is locked out."""
-    removed = services.device_remove(user=target)
+    removed = services.factors_remove(user=target)
     target.sessions_revoke()
     security_event(
         event=Event.BREAK_GLASS_RESET,

@@ -50,22 +50,30 @@ def enrollment_confirm(request: HttpRequest, *, user: User, code: str) -> bool:
     step = totp.matching_step(secret, code) if isinstance(secret, str) else None
     if not isinstance(secret, str) or step is None:
         return False
-    replacing = twofactor_active(user)
+    replacing = services.app_factor_of(user) is not None
+    # K2: an app added next to security keys keeps the account's recovery codes.
+    adding = not replacing and twofactor_active(user)
     with transaction.atomic():
-        _, codes = services.device_activate(user=user, secret=secret, step=step)
-        security_event(
-            event=Event.AUTHENTICATOR_REPLACED if replacing else Event.ENROLLED,
-            request=request,
-            subject=user,
+        _, codes = services.device_activate(
+            user=user, secret=secret, step=step, fresh_codes=not adding
         )
-        security_event(event=Event.RECOVERY_GENERATED, request=request, subject=user)
+        if adding:
+            event = Event.APP_ADDED
+        else:
+            event = Event.AUTHENTICATOR_REPLACED if replacing else Event.ENROLLED
+        security_event(event=event, request=request, subject=user)
+        if codes:
+            security_event(event=Event.RECOVERY_GENERATED, request=request, subject=user)
     # The codes are in the session before anything is mailed: the page that shows them
     # never depends on the mail server (H2).
     request.session.pop(ENROLL_KEY, None)
     # The proof was made with the factor just replaced: the next change (and, for an
     # administrator, sudo mode) asks for the new one.
-    request.session.pop(REAUTH_KEY, None)
-    fresh_codes_put(request, codes, after=Fresh.REPLACED if replacing else Fresh.ENROLLED)
+    if replacing:
+        request.session.pop(REAUTH_KEY, None)
+    if codes:
+        # An app added next to security keys makes no new codes: the account has them.
+        fresh_codes_put(request, codes, after=Fresh.REPLACED if replacing else Fresh.ENROLLED)
     return True
 
 
@@ -128,5 +136,5 @@ def recovery_codes_regenerate(request: HttpRequest, *, user: User) -> None:
 
 @transaction.atomic
 def twofactor_disable(request: HttpRequest, *, user: User) -> None:
-    services.device_remove(user=user)
+    services.factors_remove(user=user)
     security_event(event=Event.DISABLED, request=request, subject=user)

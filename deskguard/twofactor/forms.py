@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from deskguard.accounts.forms import PASSWORD_MAX
 
-from . import recovery
+from . import recovery, webauthn
 from .verify import Factor
 
 _SPACES = re.compile(r"[\s\-]+")
@@ -83,22 +83,86 @@ class EnrollForm(CodeForm):
         return code
 
 
+def _credential_field() -> forms.CharField:
+    # Filled by static/deskguard/webauthn.js with the browser's reply (JSON).
+    return forms.CharField(
+        required=False,
+        max_length=webauthn.MAX_RESPONSE_CHARS,
+        strip=False,
+        widget=forms.HiddenInput,
+    )
+
+
+def _reply(form: forms.Form, raw: str) -> webauthn.Reply | None:
+    try:
+        return webauthn.reply_parse(raw)
+    except ValueError as error:
+        form.add_error(None, str(error))
+        return None
+
+
+class KeyReplyForm(forms.Form):
+    """A security key's reply (K2). A reply that is not one is a form error (400), never
+    a counted guess."""
+
+    credential = _credential_field()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        raw = data.get("credential", "")
+        if not raw:
+            self.add_error(None, _("Your security key did not answer. Try again."))
+        elif (reply := _reply(self, raw)) is not None:
+            data["reply"] = reply
+        return data
+
+
+class KeyNameForm(forms.Form):
+    name = forms.CharField(
+        max_length=60,
+        label=_("Name of the key"),
+        help_text=_("So you can tell your keys apart, e.g. “YubiKey on my keyring”."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+    )
+
+
+class KeyAddForm(KeyNameForm, KeyReplyForm):
+    """K1: a name for the key and the browser's registration reply."""
+
+    field_order = ["name", "credential"]
+
+
 class ReauthForm(SecondFactorForm):
-    """Password and a current code, before changing the second factor (B5-B7)."""
+    """Password and a current code, or a security key, before changing the second
+    factor (B5-B7, K3)."""
 
     password = forms.CharField(
         max_length=PASSWORD_MAX,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-    field_order = ["password", "code"]
+    credential = _credential_field()
+    field_order = ["password", "code", "credential"]
 
     ERROR_ID = "reauth-error"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["code"].required = False
         self.fields["code"].widget.attrs.pop("autofocus", None)
         self.fields["password"].widget.attrs["autofocus"] = True
+
+    def clean(self) -> dict[str, Any]:
+        raw = self.cleaned_data.get("credential") or ""
+        if raw:
+            data = self.cleaned_data
+            if (reply := _reply(self, raw)) is not None:
+                data["factor"], data["reply"], data["code"] = Factor.KEY, reply, ""
+            return data
+        data = super().clean()
+        if not data.get("code") and "code" not in self.errors:
+            self.add_error("code", CODE_HELP)
+        return data
 
     def both_refused(self) -> None:
         """L5: the page does not say which of the two was wrong, so its message (the

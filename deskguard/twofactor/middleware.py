@@ -22,7 +22,7 @@ from deskguard.signin.session import is_password_login, session_method
 from .policy import enrollment_required, policy_current
 
 # URL names (in the account's own portal) an account being forced to enrol may open.
-ENROLLMENT_URLS = frozenset({"security-enable", "security-codes", "signout"})
+ENROLLMENT_URLS = frozenset({"security-enable", "security-key-add", "security-codes", "signout"})
 
 
 class TwoFactorPolicyMiddleware:

@@ -6,12 +6,21 @@ admin pages all ask here, and nowhere else.
 
 from __future__ import annotations
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.http import HttpRequest
 
 from deskguard.accounts.models import Kind, User
 
-from .models import SecurityPolicy, TOTPDevice
+from . import webauthn
+from .models import SecondFactor, SecurityKey, SecurityPolicy
 
 _REQUEST_ATTRIBUTE = "_deskguard_policy"
 
@@ -31,10 +40,11 @@ def policy_current(request: HttpRequest | None = None) -> SecurityPolicy:
     return policy
 
 
-def active_factors() -> QuerySet[TOTPDevice]:
-    """The factors that make 2FA active for their account: a confirmed authenticator
-    (a secret being enrolled lives only in the session and is never here)."""
-    return TOTPDevice.objects.all()
+def active_factors() -> QuerySet[SecondFactor]:
+    """The factors that make 2FA active for their account (K3): a confirmed
+    authenticator app or any security key (a secret being enrolled lives only in the
+    session, a key is stored only once its registration verified)."""
+    return SecondFactor.objects.all()
 
 
 def twofactor_active(user: User) -> bool:
@@ -48,12 +58,13 @@ def has_2fa() -> Exists:
 
 
 def with_2fa_flag(users: QuerySet[User]) -> QuerySet[User]:
-    """`users`, each annotated `has_2fa` as `has_2fa()` says, through a LEFT JOIN on the
-    one-to-one device: a list page then probes the device index once per account shown
-    (J1), where PostgreSQL answered the EXISTS in the select list by hashing every
-    device."""
-    return users.annotate(
-        has_2fa=ExpressionWrapper(Q(totp_device__isnull=False), output_field=BooleanField())
+    """`users`, each annotated `has_2fa` as `has_2fa()` says, through a scalar subquery
+    (the first factor's id, LIMIT 1): a list page then probes the factor index once per
+    account shown (J1), where PostgreSQL answered an EXISTS in the select list by
+    hashing every factor. (A join would repeat an account per key.)"""
+    first = Subquery(active_factors().filter(user=OuterRef("pk")).values("pk")[:1])
+    return users.annotate(first_factor=first).annotate(
+        has_2fa=ExpressionWrapper(Q(first_factor__isnull=False), output_field=BooleanField())
     )
 
 
@@ -84,3 +95,27 @@ def twofactor_enforced(user: User, policy: SecurityPolicy) -> bool:
 def enrollment_required(user: User, policy: SecurityPolicy) -> bool:
     """D1/D2: enforced for the account's kind and not yet enrolled."""
     return twofactor_enforced(user, policy) and not twofactor_active(user)
+
+
+def keys_allowed(user: User, policy: SecurityPolicy) -> bool:
+    """K4: whether the account's portal offers security keys (to add one)."""
+    if user.kind == Kind.AGENT:
+        return policy.agents_allow_keys
+    return policy.contacts_allow_keys
+
+
+def keys_offered(user: User, policy: SecurityPolicy) -> bool:
+    """Whether the account may add a security key now: its portal allows keys, it may
+    have 2FA at all, and the site's address is one browsers allow WebAuthn on."""
+    return (
+        keys_allowed(user, policy)
+        and twofactor_allowed(user, policy)
+        and webauthn.site_supports_keys()
+    )
+
+
+def keys_usable(user: User) -> bool:
+    """Whether the account can sign in with a key: it has one and the site's address
+    allows WebAuthn. Keys already added keep working when the policy stops offering
+    new ones (like I11: a setting switched off never silently weakens an account)."""
+    return webauthn.site_supports_keys() and SecurityKey.objects.filter(user=user).exists()

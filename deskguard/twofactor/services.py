@@ -18,7 +18,7 @@ from deskguard.limits.rules import SECOND_FACTOR, Key
 from deskguard.limits.throttle import throttle_clear
 
 from . import recovery, totp
-from .models import RecoveryCode, TOTPDevice
+from .models import RecoveryCode, SecondFactor, TOTPDevice
 
 if TYPE_CHECKING:
     from django.db.models.expressions import Combinable, NegatedExpression
@@ -32,6 +32,7 @@ class Check(Enum):
     WRONG = "wrong"
     REPLAYED = "replayed"
     CLOSED = "closed"  # right, but the account's limit closed meanwhile: not accepted
+    CLONED = "cloned"  # a security key's signature counter went backwards (K2)
 
 
 def throttle_key(user: User) -> Key:
@@ -50,7 +51,7 @@ def totp_accept(
         return Check.WRONG
     fresh = TOTPDevice.objects.filter(pk=device.pk, last_step__lt=step)
     gated = fresh.filter(gate) if gate is not None else fresh
-    if gated.update(last_step=step) == 1:
+    if gated.update(last_step=step, last_used_at=timezone.now()) == 1:
         return Check.ACCEPTED
     return Check.CLOSED if gate is not None and fresh.exists() else Check.REPLAYED
 
@@ -91,26 +92,46 @@ def recovery_codes_replace(*, user: User) -> list[str]:
 
 
 @transaction.atomic
-def device_activate(*, user: User, secret: str, step: int) -> tuple[TOTPDevice, list[str]]:
+def device_activate(
+    *, user: User, secret: str, step: int, fresh_codes: bool = True
+) -> tuple[TOTPDevice, list[str]]:
     """B2/B7: make `secret` the account's authenticator. Any previous secret stops
     working in the same transaction. `step` is the step of the code just verified,
-    so that code cannot be used again to sign in. A fresh recovery set comes with it."""
+    so that code cannot be used again to sign in. A fresh recovery set comes with it,
+    unless `fresh_codes` is False (an app added next to security keys: the account's
+    codes already cover every factor, K2); then the returned list is empty."""
     device, _ = TOTPDevice.objects.update_or_create(
         user=user,
         defaults={
             "secret_encrypted": secret_encrypt(secret),
             "last_step": step,
-            "confirmed_at": timezone.now(),
+            "created_at": timezone.now(),
         },
     )
     throttle_clear(throttle_key(user))
-    return device, recovery_codes_replace(user=user)
+    return device, recovery_codes_replace(user=user) if fresh_codes else []
+
+
+# The authenticator read with the account by the code step (signin/challenge.py), so
+# the check needs no second query; None: the account has none.
+_APP_ATTRIBUTE = "_deskguard_app_factor"
+
+
+def app_factor_attach(user: User, device: TOTPDevice | None) -> None:
+    setattr(user, _APP_ATTRIBUTE, device)
+
+
+def app_factor_of(user: User) -> TOTPDevice | None:
+    if hasattr(user, _APP_ATTRIBUTE):
+        attached: TOTPDevice | None = getattr(user, _APP_ATTRIBUTE)
+        return attached
+    return TOTPDevice.objects.filter(user=user).first()
 
 
 @transaction.atomic
-def device_remove(*, user: User) -> bool:
-    """B6/D3/F5: remove the authenticator and every recovery code."""
-    deleted, _ = TOTPDevice.objects.filter(user=user).delete()
+def factors_remove(*, user: User) -> bool:
+    """B6/D3/F5/K3: remove every factor (app and keys) and every recovery code."""
+    deleted, _ = SecondFactor.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
     throttle_clear(throttle_key(user))
     return deleted > 0

@@ -30,9 +30,10 @@ from deskguard.accounts.models import User
 from deskguard.audit.models import Event
 from deskguard.events import security_event
 
-from . import flows
+from . import flows, key_flows
+from .forms import ReauthForm
 from .policy import twofactor_active
-from .verify import Factor, Result, second_factor_verify
+from .verify import Factor, Result
 
 SUDO_TTL = flows.REAUTH_TTL
 
@@ -65,12 +66,12 @@ def sudo_active(request: HttpRequest) -> bool:
     )
 
 
-def sudo_enter(
-    request: HttpRequest, *, user: User, factor: Factor, code: str, password: str
-) -> Result:
-    """Check password and code under the account's second-factor throttle (the one the
-    sign-in's code step counts in, C5); on success mark the session and record it."""
-    result = second_factor_verify(request, user=user, factor=factor, code=code, password=password)
+def sudo_enter(request: HttpRequest, *, user: User, form: ReauthForm) -> Result:
+    """Check password and code (or key, K3) under the account's second-factor throttle
+    (the one the sign-in's code step counts in, C5); on success mark the session and
+    record it."""
+    result = key_flows.reauth_verify(request, user=user, form=form)
+    factor: Factor = form.cleaned_data["factor"]
     if result.passed:
         flows.reauth_mark(request)
         security_event(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import key_views, views
 
 urlpatterns = [
     path("", views.security, name="security"),
@@ -13,4 +13,8 @@ urlpatterns = [
     path("replace/", views.replace, name="security-replace"),
     path("regenerate/", views.regenerate, name="security-regenerate"),
     path("disable/", views.disable, name="security-disable"),
+    path("confirm/", key_views.confirm, name="security-confirm"),
+    path("keys/add/", key_views.key_add, name="security-key-add"),
+    path("factors/<int:pk>/rename/", key_views.factor_rename, name="security-factor-rename"),
+    path("factors/<int:pk>/remove/", key_views.factor_remove, name="security-factor-remove"),
 ]

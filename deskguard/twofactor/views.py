@@ -25,17 +25,19 @@ from deskguard.httputil import form_data
 from deskguard.portals.access import portal_refusal
 from deskguard.signin.session import is_password_login, session_method
 
-from . import flows, recovery, services, totp
+from . import flows, key_flows, recovery, services, totp
 from .forms import ConfirmSavedForm, EnrollForm, ReauthForm
+from .models import FactorKind
 from .policy import (
     active_factors,
     enrolment_allowed,
+    keys_offered,
     policy_current,
     twofactor_active,
     twofactor_allowed,
     twofactor_enforced,
 )
-from .verify import second_factor_verify, verdict_message
+from .verify import verdict_message
 
 LOW_CODES = 3  # C7: warn when this few recovery codes remain
 
@@ -63,24 +65,27 @@ def security_view(view: View) -> View:
 
 @security_view
 def security(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
-    """B1: whether 2FA is on, and what can be done about it."""
-    device = active_factors().filter(user=user).first()
-    remaining = services.recovery_codes_remaining(user=user) if device else 0
+    """B1, K3: whether 2FA is on, the account's factors, and what can be done."""
+    factors = list(active_factors().filter(user=user))
+    app = next((f for f in factors if f.kind == FactorKind.APP), None)
+    remaining = services.recovery_codes_remaining(user=user) if factors else 0
     # C7: signed in with a recovery code, and the app not replaced since: the page
     # leads to a new app, in the words of the banner the sign-in showed.
     after_recovery = (
-        device is not None
+        app is not None
         and session_method(request) == "password+recovery"
-        and (user.last_login is None or device.confirmed_at <= user.last_login)
+        and (user.last_login is None or app.created_at <= user.last_login)
     )
     return render(
         request,
         "twofactor/security.html",
         {
             "tab": "security",
-            "device": device,
+            "factors": factors,
+            "device": app,
+            "keys_offered": keys_offered(user, policy_current(request)),
             "remaining": remaining,
-            "low_codes": device is not None and remaining <= LOW_CODES,
+            "low_codes": bool(factors) and remaining <= LOW_CODES,
             "after_recovery": after_recovery,
             "enforced": twofactor_enforced(user, policy_current(request)),
             # I11: an enrolled contact keeps 2FA after "allow" was switched off; the
@@ -95,13 +100,17 @@ def security(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
 @security_view
 @require_http_methods(["GET", "POST"])
 def enable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
-    """B2/B7: QR code and key; active only after a valid code."""
-    replacing = twofactor_active(user)
-    if replacing and not flows.reauth_recent(request):
+    """B2/B7: QR code and key; active only after a valid code. With security keys and
+    no app yet, this adds the app (after re-authentication, like any factor change)."""
+    replacing = services.app_factor_of(user) is not None
+    if twofactor_active(user) and not flows.reauth_recent(request):
         return redirect(portal.url("security-replace"))
     form = EnrollForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         if flows.enrollment_confirm(request, user=user, code=form.cleaned_data["code"]):
+            if flows.fresh_codes(request) is None:
+                messages.success(request, gettext("Your authenticator app was added."))
+                return redirect(portal.url("security"))
             return redirect(portal.url("security-codes"))
         form.code_refused(
             gettext(
@@ -123,6 +132,9 @@ def enable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
             "secret_grouped": totp.grouped(secret),
             "uri": uri,
             "enforced": twofactor_enforced(user, policy_current(request)) and not replacing,
+            # Forced enrollment offers a key too where the portal allows keys (K3, K4).
+            "keys_offered": not twofactor_active(user)
+            and keys_offered(user, policy_current(request)),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -171,6 +183,15 @@ CODES_SAVED = {
 
 
 REAUTH_PAGES = {
+    "confirm": (
+        _("Confirm it is you"),
+        _(
+            "Adding, renaming or removing a second factor needs a fresh proof of your "
+            "password and a second factor."
+        ),
+        _("Continue"),
+        False,
+    ),
     "replace": (
         _("Replace your authenticator app"),
         _(
@@ -198,12 +219,14 @@ REAUTH_PAGES = {
 }
 
 
-def _reauth(
+def reauth_page(
     request: HttpRequest,
     portal: Portal,
     user: User,
     action: str,
     on_success: Callable[[], HttpResponse],
+    *,
+    cancel: str = "",
 ) -> HttpResponse:
     if not twofactor_active(user):
         return redirect(portal.url("security"))
@@ -212,13 +235,7 @@ def _reauth(
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            result = second_factor_verify(
-                request,
-                user=user,
-                factor=form.cleaned_data["factor"],
-                code=form.cleaned_data["code"],
-                password=form.cleaned_data["password"],
-            )
+            result = key_flows.reauth_verify(request, user=user, form=form)
             if result.passed:
                 return on_success()
             error, status = verdict_message(result, with_password=True)
@@ -235,12 +252,14 @@ def _reauth(
             "text": text,
             "button": button,
             "danger": danger,
+            "key_options": key_flows.reauth_key_options(request, user),
+            "cancel": cancel,
         },
         status=status,
     )
 
 
-@sensitive_post_parameters("password", "code")
+@sensitive_post_parameters("password", "code", "credential")
 @security_view
 @require_http_methods(["GET", "POST"])
 def replace(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
@@ -251,10 +270,10 @@ def replace(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
         flows.reauth_mark(request)
         return redirect(portal.url("security-enable"))
 
-    return _reauth(request, portal, user, "replace", done)
+    return reauth_page(request, portal, user, "replace", done)
 
 
-@sensitive_post_parameters("password", "code")
+@sensitive_post_parameters("password", "code", "credential")
 @security_view
 @require_http_methods(["GET", "POST"])
 def regenerate(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
@@ -262,10 +281,10 @@ def regenerate(request: HttpRequest, portal: Portal, user: User) -> HttpResponse
         flows.recovery_codes_regenerate(request, user=user)
         return redirect(portal.url("security-codes"))
 
-    return _reauth(request, portal, user, "regenerate", done)
+    return reauth_page(request, portal, user, "regenerate", done)
 
 
-@sensitive_post_parameters("password", "code")
+@sensitive_post_parameters("password", "code", "credential")
 @security_view
 @require_http_methods(["GET", "POST"])
 def disable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
@@ -289,4 +308,4 @@ def disable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
             return redirect(portal.url("security"))
         return redirect(portal.url("profile"))
 
-    return _reauth(request, portal, user, "disable", done)
+    return reauth_page(request, portal, user, "disable", done)

@@ -8,12 +8,15 @@ or on `localhost` (an IP address such as 127.0.0.1 is not a valid RP id).
 
 from __future__ import annotations
 
+import binascii
+import ipaddress
 import json
 import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -31,11 +34,12 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-__all__ = ["WebAuthnException"]
+__all__ = ["WebAuthnException", "base64url_to_bytes"]
 
-# Two minutes to find the key and touch it (the browser's prompt); the challenge dies
-# with the session value that holds it.
+# Two minutes to find the key and touch it (the browser's prompt); the stored
+# challenge lives a little longer (CHALLENGE_TTL), for the reply's way back.
 TIMEOUT_MS = 120_000
+CHALLENGE_TTL = 300
 CHALLENGE_BYTES = 32
 # A reply larger than this is not a WebAuthn credential (refused before parsing).
 MAX_RESPONSE_CHARS = 64_000
@@ -46,6 +50,23 @@ class RelyingParty:
     id: str
     origin: str
     name: str
+
+
+def site_supports_keys() -> bool:
+    """Browsers run WebAuthn only in a secure context whose host can be an RP id: an
+    https address with a host name, or `localhost` (http allowed there). An IP address
+    is never a valid RP id, so keys are not offered on http://127.0.0.1:8000."""
+    parts = urlsplit(settings.BASE_URL)
+    host = (parts.hostname or "").lower()
+    if not host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return False
+    except ValueError:
+        pass
+    local = host == "localhost" or host.endswith(".localhost")
+    return parts.scheme == "https" or (parts.scheme == "http" and local)
 
 
 def relying_party() -> RelyingParty:
@@ -123,7 +144,7 @@ def registration_options(
 def registration_verify(*, response: str, challenge: bytes) -> Registered:
     """Raises WebAuthnException (or ValueError for a reply that is not JSON)."""
     if len(response) > MAX_RESPONSE_CHARS:
-        raise ValueError("The security key's reply is too large.")
+        raise ValueError(gettext("The security key's reply is too large."))
     parsed = json.loads(response)
     rp = relying_party()
     verified = verify_registration_response(
@@ -157,22 +178,45 @@ def authentication_options(
     return str(options_to_json(options))
 
 
-def assertion_credential_id(response: str) -> str:
-    """The credential id a reply names (to find the stored key), or ValueError."""
-    if len(response) > MAX_RESPONSE_CHARS:
-        raise ValueError("The security key's reply is too large.")
-    parsed = json.loads(response)
-    credential_id = parsed.get("id") if isinstance(parsed, dict) else None
-    if not isinstance(credential_id, str) or not credential_id or len(credential_id) > 1400:
-        raise ValueError("The reply names no security key.")
-    return credential_id
+@dataclass(frozen=True)
+class Reply:
+    """A browser's reply as posted, checked for shape only (the signature is checked
+    later): its JSON text, the credential id and the challenge it answers."""
+
+    text: str
+    credential_id: str
+    challenge: str  # base64url, as stored in WebAuthnChallenge
 
 
-def assertion_verify(
-    *, response: str, challenge: bytes, public_key: bytes, sign_count: int
-) -> Asserted:
-    """Checks the signature, challenge, origin, RP id, user presence and the sign count
-    (a count that did not grow means a cloned key): raises WebAuthnException."""
+def reply_parse(text: str) -> Reply:
+    """ValueError (with a message for the user) for anything that is not a WebAuthn
+    reply: too large, not JSON, no id, no client data with a challenge."""
+    if len(text) > MAX_RESPONSE_CHARS:
+        raise ValueError(gettext("The security key's reply is too large."))
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        raise ValueError(gettext("The security key's reply could not be read.")) from None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("response"), dict):
+        raise ValueError(gettext("The security key's reply could not be read."))
+    credential_id = parsed.get("id")
+    if not isinstance(credential_id, str) or not 0 < len(credential_id) <= 1400:
+        raise ValueError(gettext("The reply names no security key."))
+    client_data = parsed["response"].get("clientDataJSON")
+    try:
+        data = json.loads(base64url_to_bytes(client_data)) if isinstance(client_data, str) else None
+    except (ValueError, binascii.Error):
+        data = None
+    challenge = data.get("challenge") if isinstance(data, dict) else None
+    if not isinstance(challenge, str) or not 0 < len(challenge) <= 64:
+        raise ValueError(gettext("The security key's reply could not be read."))
+    return Reply(text=text, credential_id=credential_id, challenge=challenge)
+
+
+def assertion_verify(*, response: str, challenge: bytes, public_key: bytes) -> Asserted:
+    """Checks the signature, challenge, origin, RP id and user presence: raises
+    WebAuthnException. The sign count is the caller's to check, in the UPDATE that
+    stores the new one (services: a count that did not grow means a cloned key)."""
     rp = relying_party()
     verified = verify_authentication_response(
         credential=json.loads(response),
@@ -180,7 +224,7 @@ def assertion_verify(
         expected_rp_id=rp.id,
         expected_origin=rp.origin,
         credential_public_key=public_key,
-        credential_current_sign_count=sign_count,
+        credential_current_sign_count=0,
     )
     return Asserted(
         credential_id=bytes_to_base64url(verified.credential_id),

@@ -35,12 +35,17 @@ def test_d2_the_customer_policy_names_contacts_not_users(admin_client):
     assert "all users" not in page
 
 
+# The agent policy form as a browser sends it: "Allow security keys" (K4) is on by default.
+ENFORCE_AGENTS = {"agents_enforce_2fa": "on", "agents_allow_keys": "on"}
+
+
 def test_d2_the_sso_option_sits_under_its_own_heading(admin_client):
     page = admin_client.get(CUSTOMER_SECURITY).content.decode()
     assert headings_and_fields(page) == [
         "Two-factor authentication (2FA)",
         "contacts_allow_2fa",
         "contacts_enforce_2fa",
+        "contacts_allow_keys",
         "Single sign-on (SSO)",
         "sso_create_contacts",
     ]
@@ -85,7 +90,7 @@ def test_d1_enforcing_shows_how_many_agents_must_set_up_2fa_before_it_applies(
     enroll(make_user(Kind.AGENT))  # has 2FA: not counted
     make_user(Kind.AGENT, is_active=False)  # deactivated: not counted
     make_user(Kind.CONTACT)  # another portal: not counted
-    submitted = admin_client.post(AGENT_LOGIN, {"agents_enforce_2fa": "on"})
+    submitted = admin_client.post(AGENT_LOGIN, ENFORCE_AGENTS)
     assert submitted["Location"] == CONFIRM
     assert not policy_current().agents_enforce_2fa
     page = admin_client.get(CONFIRM)
@@ -123,14 +128,14 @@ def test_d2_enforcing_for_contacts_counts_contacts_in_one_query(
 
 def test_d1_when_everyone_has_2fa_the_preview_says_nobody_is_asked(admin_client, admin, enroll):
     enroll(admin)
-    submitted = admin_client.post(AGENT_LOGIN, {"agents_enforce_2fa": "on"})
+    submitted = admin_client.post(AGENT_LOGIN, ENFORCE_AGENTS)
     text = admin_client.get(submitted["Location"]).content.decode()
     assert "Every agent already uses 2FA: nobody is asked to set it up now." in text
     assert "You do not use two-factor authentication yourself" not in text
 
 
 def test_d1_an_enforcement_posted_without_its_preview_changes_nothing(admin_client):
-    admin_client.post(AGENT_LOGIN, {"agents_enforce_2fa": "on"})
+    admin_client.post(AGENT_LOGIN, ENFORCE_AGENTS)
     response = admin_client.post(CONFIRM, follow=True)
     assert not policy_current().agents_enforce_2fa
     assert "The settings changed meanwhile" in response.content.decode()

@@ -13,7 +13,7 @@ from tests.conftest import code_step
 
 # Pages an anonymous visitor may see; they hold no account data.
 PUBLIC = re.compile(
-    r"^/(agent|portal)/(signin/|signin/verify/|signout/|password-reset/.*|invitation/.*)$"
+    r"^/(agent|portal)/(signin/|signin/verify/|signin/verify/key/|signout/|password-reset/.*|invitation/.*)$"
     r"|^/$|^/healthz$|^/sso/.*"
 )
 
@@ -40,6 +40,10 @@ def test_c1_the_walk_finds_the_protected_pages():
     paths = all_paths()
     assert "/agent/" in paths and "/portal/profile/security/" in paths
     assert "/agent/admin/agents/" in paths
+    # K2, K3: the security-key endpoints are walked like every other page.
+    assert "/agent/signin/verify/key/" in paths and "/portal/signin/verify/key/" in paths
+    assert "/agent/settings/security/keys/add/" in paths
+    assert "/portal/profile/security/factors/1/remove/" in paths
     assert len(paths) > 30
 
 

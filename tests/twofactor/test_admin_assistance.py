@@ -19,7 +19,9 @@ from tests.conftest import PASSWORD, code_step, confirmed, signin
 def test_d1_d5_an_admin_enforces_2fa_for_agents_and_the_change_is_recorded(admin_client, admin):
     page = admin_client.get("/agent/admin/agent-portal/login/")
     assert b"Enforce two-factor authentication (2FA) for all agents" in page.content
-    response = admin_client.post("/agent/admin/agent-portal/login/", {"agents_enforce_2fa": "on"})
+    response = admin_client.post(
+        "/agent/admin/agent-portal/login/", {"agents_enforce_2fa": "on", "agents_allow_keys": "on"}
+    )
     assert response.status_code == 302
     assert not policy_current().agents_enforce_2fa  # D1: its impact is shown first
     confirmed(admin_client, response)

@@ -22,6 +22,15 @@ ENROLL = {
 }
 
 
+# The pages forced enrollment may open: the app's, the security key's (K3), the codes.
+ENROLLMENT_PAGES = (
+    "/signout/",
+    "/security/enable/",
+    "/security/keys/add/",
+    "/security/recovery-codes/",
+)
+
+
 def enforce(**fields):
     SecurityPolicy.objects.update_or_create(pk=1, defaults=fields)
 
@@ -43,7 +52,13 @@ def test_d1_d2_an_account_without_2fa_goes_from_password_to_enrollment_and_nowhe
     first = signin(client, user)
     assert client.get(first["Location"])["Location"] == enroll_url
     for path in all_paths():
-        if path.endswith(("/signout/", "/security/enable/", "/security/recovery-codes/")):
+        enrollment = (
+            "/signout/",
+            "/security/enable/",
+            "/security/keys/add/",
+            "/security/recovery-codes/",
+        )
+        if path.endswith(enrollment):
             continue
         if path == "/healthz" or path.startswith("/sso/"):
             continue

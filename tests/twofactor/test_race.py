@@ -14,7 +14,8 @@ from django.test import Client
 from deskguard.accounts.models import Kind
 from deskguard.twofactor import services, totp
 from deskguard.twofactor.models import TOTPDevice
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, signin
+from tests.keys import key_step, register, soft_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 RACERS = 6
@@ -96,3 +97,25 @@ def test_c5_concurrent_failures_from_one_address_are_all_counted(racing_db, make
     assert all(getattr(r, "status_code", None) == 400 for r in results), results
     key = PASSWORD_ADDRESS.of("127.0.0.1").key
     assert Throttle.objects.get(key=key).failures == RACERS
+
+
+@pytest.mark.usefixtures("keys_site")
+def test_k2_one_key_answer_posted_by_racing_requests_signs_in_once(racing_db, client, agent):
+    """The challenge is consumed by DELETE ... RETURNING: of racing requests carrying
+    the same assertion (one pending sign-in, several connections), one signs in."""
+    key = soft_key()
+    assert signin(client, agent).status_code == 302
+    register(client, agent, key)
+    client.post("/agent/signout/")
+    url, options = key_step(client, agent)
+    reply = key.assert_(options)
+    cookies = client.cookies
+
+    def attempt(_: int) -> object:
+        racer = Client()
+        racer.cookies = cookies
+        return racer.post(url, {"credential": reply}).status_code
+
+    results = race(attempt)
+    assert results.count(302) == 1, results
+    assert all(r == 400 for r in results if r != 302), results

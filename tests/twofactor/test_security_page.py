@@ -15,11 +15,14 @@ SECURITY = "/agent/settings/security/"
 
 
 def actions(page: Page) -> list[tuple[str, str, bool]]:
-    """(text, href, primary) of each button-link in the 2FA card, in order."""
+    """(text, href, primary) of each button-link in the 2FA card, in order; the factor
+    list's per-row Rename and Remove (K3) act on one factor, not on the account."""
     return [
         (" ".join(a.text.split()), a.attr("href") or "", "primary" in (a.attr("class") or ""))
         for a in page.all("a")
-        if "button" in (a.attr("class") or "").split() and "/security/" in (a.attr("href") or "")
+        if "button" in (a.attr("class") or "").split()
+        and "/security/" in (a.attr("href") or "")
+        and "/factors/" not in (a.attr("href") or "")
     ]
 
 

@@ -328,7 +328,8 @@ def test_i10_deactivation_says_what_happens_and_that_no_mail_is_sent(sudo_client
 
 def test_i10_turning_off_agent_enforcement_says_who_keeps_what(sudo_client, deliver):
     SecurityPolicy.objects.update_or_create(pk=1, defaults={"agents_enforce_2fa": True})
-    submitted = sudo_client.post("/agent/admin/agent-portal/login/", {})
+    # The browser sends the boxes left ticked: security keys stay allowed.
+    submitted = sudo_client.post("/agent/admin/agent-portal/login/", {"agents_allow_keys": "on"})
     assert submitted["Location"] == "/agent/admin/policy/confirm/"
     page = sudo_client.get(submitted["Location"]).content.decode()
     assert "“Enforce two-factor authentication (2FA) for all agents” is switched off" in page

@@ -15,7 +15,7 @@ from deskguard.accounts.portal import Portal
 from deskguard.sso.services import sso_providers_for_portal
 from deskguard.twofactor import services
 from deskguard.twofactor.admin_flows import adoption_overview
-from deskguard.twofactor.models import SecurityPolicy
+from deskguard.twofactor.models import SecurityKey, SecurityPolicy, TOTPDevice
 from deskguard.twofactor.policy import twofactor_active, twofactor_enforced
 
 
@@ -32,13 +32,23 @@ def _with_2fa(kind: Kind) -> tuple[int, int]:
 def disable_2fa(*, admin: User, target: User, policy: SecurityPolicy) -> list[str]:
     """twofactor.admin_flows.admin_twofactor_disable."""
     codes = services.recovery_codes_remaining(user=target)
-    lines = [
-        ngettext(
-            "%(name)s's authenticator app and %(count)d unused recovery code is removed.",
-            "%(name)s's authenticator app and %(count)d unused recovery codes are removed.",
-            codes,
+    # K3: every factor goes, named as the holder knows them.
+    keys = SecurityKey.objects.filter(user=target).count()
+    factors = [_("authenticator app")] if TOTPDevice.objects.filter(user=target).exists() else []
+    if keys:
+        factors.append(
+            ngettext("%(count)d security key", "%(count)d security keys", keys) % {"count": keys}
         )
-        % {"name": target.display_name, "count": codes},
+    unused = ngettext(
+        "%(count)d unused recovery code", "%(count)d unused recovery codes", codes
+    ) % {"count": codes}
+    removed = [*factors, unused]
+    listed = ", ".join(removed[:-1]) + _(" and ") + removed[-1] if len(removed) > 1 else removed[0]
+    # The verb agrees with the list: one thing only when it is a single code.
+    things = 1 if len(removed) == 1 and codes == 1 else 2
+    lines = [
+        ngettext("%(name)s's %(listed)s is removed.", "%(name)s's %(listed)s are removed.", things)
+        % {"name": target.display_name, "listed": listed},
     ]
     if target.pk == admin.pk:
         lines.append(
@@ -232,4 +242,12 @@ _POLICY_TEXT: dict[tuple[str, bool], Callable[[], str]] = {
     ("contacts_allow_2fa", False): _allow_off,
     ("sso_create_contacts", True): _sso_creates_contacts,
     ("sso_create_contacts", False): lambda: _("Single sign-on signs in existing contacts only."),
+    ("agents_allow_keys", True): lambda: _("Agents can add security keys and passkeys."),
+    ("agents_allow_keys", False): lambda: _(
+        "Agents can no longer add security keys; keys already added keep working."
+    ),
+    ("contacts_allow_keys", True): lambda: _("Contacts can add security keys and passkeys."),
+    ("contacts_allow_keys", False): lambda: _(
+        "Contacts can no longer add security keys; keys already added keep working."
+    ),
 }

@@ -31,6 +31,13 @@ from . import consequences
 from .confirmation import confirmation_page, submitted_clear, submitted_get, submitted_put
 from .sudo import sudo_redirect
 
+# K4. The https/localhost rule is the browsers' (README, "Security keys and passkeys").
+KEYS_HELP = _(
+    "Offered as a second factor next to the authenticator app, where browsers allow them: "
+    "when the helpdesk's address (DESKGUARD_BASE_URL) is https, or localhost. Keys already "
+    "added keep working when this is switched off."
+)
+
 
 class PolicyForm(forms.Form):
     # The page's headings and the fields under each, in order.
@@ -41,7 +48,9 @@ class PolicyForm(forms.Form):
 
 
 class AgentLoginPolicyForm(PolicyForm):
-    sections = ((_("Two-factor authentication (2FA)"), ("agents_enforce_2fa",)),)
+    sections = (
+        (_("Two-factor authentication (2FA)"), ("agents_enforce_2fa", "agents_allow_keys")),
+    )
 
     agents_enforce_2fa = forms.BooleanField(
         required=False,
@@ -51,11 +60,19 @@ class AgentLoginPolicyForm(PolicyForm):
             "request. Single sign-on logins are not affected."
         ),
     )
+    agents_allow_keys = forms.BooleanField(
+        required=False,
+        label=_("Allow security keys and passkeys for agents"),
+        help_text=KEYS_HELP,
+    )
 
 
 class CustomerSecurityPolicyForm(PolicyForm):
     sections = (
-        (_("Two-factor authentication (2FA)"), ("contacts_allow_2fa", "contacts_enforce_2fa")),
+        (
+            _("Two-factor authentication (2FA)"),
+            ("contacts_allow_2fa", "contacts_enforce_2fa", "contacts_allow_keys"),
+        ),
         (_("Single sign-on (SSO)"), ("sso_create_contacts",)),
     )
 
@@ -76,6 +93,11 @@ class CustomerSecurityPolicyForm(PolicyForm):
             "Every contact without 2FA must set it up at their next request. Needs "
             "“Allow two-factor authentication for contacts” on."
         ),
+    )
+    contacts_allow_keys = forms.BooleanField(
+        required=False,
+        label=_("Allow security keys and passkeys for contacts"),
+        help_text=KEYS_HELP,
     )
     sso_create_contacts = forms.BooleanField(
         required=False,

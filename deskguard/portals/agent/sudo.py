@@ -20,6 +20,7 @@ from deskguard.httputil import AuthenticatedHttpRequest, form_data
 from deskguard.portals.access import View, admin_required
 from deskguard.security import safe_next
 from deskguard.twofactor.forms import ReauthForm
+from deskguard.twofactor.key_flows import reauth_key_options
 from deskguard.twofactor.sudo import SUDO_TTL, sudo_active, sudo_block, sudo_enter
 from deskguard.twofactor.verify import verdict_message
 
@@ -48,7 +49,7 @@ def sudo_required(view: View) -> View:
     return wrapped
 
 
-@sensitive_post_parameters("password", "code")
+@sensitive_post_parameters("password", "code", "credential")
 @admin_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -63,13 +64,7 @@ def sudo_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         status = 403 if block else 400
         if form is not None and form.is_valid():
-            result = sudo_enter(
-                request,
-                user=admin,
-                factor=form.cleaned_data["factor"],
-                code=form.cleaned_data["code"],
-                password=form.cleaned_data["password"],
-            )
+            result = sudo_enter(request, user=admin, form=form)
             if result.passed:
                 return redirect(next_url)
             error, status = verdict_message(result, with_password=True)
@@ -84,6 +79,7 @@ def sudo_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "blocked": block.value if block else "",
             "minutes": SUDO_TTL // 60,
             "next": next_url,
+            "key_options": reauth_key_options(request, admin) if block is None else "",
         },
         status=status,
     )

@@ -5,6 +5,8 @@
 // (JSON) in data-webauthn-options and a hidden input named "credential". Its submit
 // button asks the browser for the key; the reply is put in the hidden input as JSON
 // and the form is submitted. Byte fields travel as base64url, as py_webauthn expects.
+// In a form that also takes a typed code (re-authentication), only the buttons marked
+// data-webauthn-start ask for the key; the others submit the code as usual.
 "use strict";
 (() => {
   const toBytes = (text) => {
@@ -61,12 +63,17 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("form[data-webauthn]").forEach((form) => {
+      const starters = form.querySelectorAll("[data-webauthn-start]");
       if (!window.PublicKeyCredential) {
         say(form, form.dataset.webauthnUnsupported || "This browser cannot use security keys.");
-        form.querySelectorAll("button[type=submit]").forEach((b) => { b.disabled = true; });
+        const buttons = starters.length ? starters : form.querySelectorAll("button[type=submit]");
+        buttons.forEach((b) => { b.disabled = true; });
         return;
       }
       form.addEventListener("submit", async (event) => {
+        if (starters.length && !(event.submitter && event.submitter.hasAttribute("data-webauthn-start"))) {
+          return; // a typed code: the form goes as it is
+        }
         const field = form.querySelector("input[name=credential]");
         if (field.value) return; // the key already answered: let the form go
         event.preventDefault();

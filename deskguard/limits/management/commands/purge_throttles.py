@@ -1,4 +1,5 @@
-"""Delete throttle rows that no longer hold anything back (run daily, e.g. from cron).
+"""Delete throttle rows that no longer hold anything back, and expired security-key
+challenges (run daily, e.g. from cron).
 
 Password and reset counters are forgotten after a quiet day anyway; a second-factor
 counter is kept while it holds failures, because its hard lock must not lapse.
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from deskguard.limits.models import Throttle
 from deskguard.limits.rules import KEPT_WHILE_FAILING
+from deskguard.twofactor.keys import challenges_purge
 
 BATCH_SIZE = 500
 REPORT_EVERY_SECONDS = 5.0
@@ -50,6 +52,8 @@ class Command(BaseCommand):
         batch_size = options["batch_size"]
         if not 1 <= batch_size <= 10_000:
             raise CommandError("--batch-size must be between 1 and 10000.")
+        # K2: security-key challenges nobody answered (each lives a few minutes).
+        self.stdout.write(f"Deleted {challenges_purge()} expired security-key challenge(s).")
         idle = idle_rows(timezone.now())
         deleted, last_pk, last_report = 0, 0, time.monotonic()
         while True:
