@@ -25,7 +25,11 @@ from django.core.exceptions import SuspiciousOperation
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views import defaults
+from django_stubs_ext import StrPromise
 
 
 def size_label(size: int) -> str:
@@ -36,9 +40,14 @@ def size_label(size: int) -> str:
     return f"{size} bytes"
 
 
-def _refusal(status: int, title: str, reason: str) -> HttpResponse:
-    # No request context: the session and user are not loaded yet, and need not be.
-    page = render_to_string("refused.html", {"status": status, "title": title, "reason": reason})
+def _refusal(
+    request: HttpRequest, status: int, title: StrPromise, reason: str | StrPromise
+) -> HttpResponse:
+    # No request context: the session and user are not loaded yet, and need not be. The
+    # page speaks the browser's language (L4): no account is known this early.
+    with translation.override(translation.get_language_from_request(request)):
+        context = {"status": status, "title": str(title), "reason": str(reason)}
+        page = render_to_string("refused.html", context)
     return HttpResponse(page, status=status)
 
 
@@ -54,13 +63,19 @@ class RequestBodyLimitMiddleware:
             length = -1
         if length < 0:
             # Django itself answered a 500 to this (int() in HttpRequest.body).
-            return _refusal(400, "Bad request", "The Content-Length header is not a number.")
+            return _refusal(
+                request, 400, _("Bad request"), _("The Content-Length header is not a number.")
+            )
         limit: int = settings.MAX_REQUEST_BODY_BYTES
         if length > limit:
             return _refusal(
+                request,
                 413,
-                "Request too large",
-                f"This site takes forms of at most {size_label(limit)} and no file uploads.",
+                _("Request too large"),
+                format_lazy(
+                    _("This site takes forms of at most {size} and no file uploads."),
+                    size=size_label(limit),
+                ),
             )
         return self.get_response(request)
 
@@ -72,10 +87,10 @@ class FileUploadRefused(SuspiciousOperation):
 
 class RefuseFileUploads(FileUploadHandler):
     def new_file(self, *args: Any, **kwargs: Any) -> None:
-        raise FileUploadRefused("This site takes no file uploads.")
+        raise FileUploadRefused(_("This site takes no file uploads."))
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        raise FileUploadRefused("This site takes no file uploads.")
+        raise FileUploadRefused(_("This site takes no file uploads."))
 
     def file_complete(self, file_size: int) -> None:
         return None
@@ -86,5 +101,5 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     header, too many fields) keeps the generic page, which echoes nothing the
     client sent."""
     if isinstance(exception, FileUploadRefused):
-        return _refusal(400, "Bad request", str(exception))
+        return _refusal(request, 400, _("Bad request"), exception.args[0])
     return defaults.bad_request(request, exception)

@@ -3,6 +3,7 @@ account's choice or, without one, the browser's; the German catalogue complete."
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
@@ -262,3 +263,19 @@ def test_l4_an_invitation_goes_out_in_the_language_of_the_account_when_it_is_sen
     assert_german(dora)
     assert erin.subject.endswith("You are invited")
     assert "Hello," in erin.body
+
+
+def test_l4_a_refusal_before_any_account_is_known_speaks_the_browsers_language(db):
+    """I4's 413 is answered before the session is read: the browser's language only."""
+    response = Client(**GERMAN_BROWSER).request(
+        REQUEST_METHOD="POST",
+        PATH_INFO="/portal/signin/",
+        QUERY_STRING="",
+        CONTENT_TYPE="application/x-www-form-urlencoded",
+        CONTENT_LENGTH=str(5 * 1024 * 1024),
+        **{"wsgi.input": io.BytesIO(b"")},
+    )
+    assert response.status_code == 413
+    assert lang_of(response.content) == "de"
+    assert "Anfrage zu groß" in text_of(response.content)
+    assert "höchstens 1 MiB" in text_of(response.content)
