@@ -31,7 +31,7 @@ class IsoDateInput(forms.TextInput):
         super().__init__(
             attrs={
                 "pattern": r"\d{4}-\d{2}-\d{2}",
-                "placeholder": "YYYY-MM-DD",
+                "placeholder": _("YYYY-MM-DD"),
                 "size": "10",
                 "maxlength": "10",
                 "title": _("A date as YYYY-MM-DD"),
