@@ -8,7 +8,9 @@ Each page is checked in turn and every failure collected, so one run names them 
 
 from __future__ import annotations
 
+import os
 import re
+from urllib.parse import urlsplit
 
 import pyotp
 import pytest
@@ -17,22 +19,30 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import Page, expect
 
+from deskguard.audit.models import AuditExport, ExportStatus
+from deskguard.outbox.models import MailKind, MailStatus, OutboundMail
+from deskguard.sso.models import SSOProvider
 from deskguard.twofactor import services, totp
 
-from .conftest import DESKTOP, axe_violations, browser_signin
+from .conftest import DESKTOP, SHOTS, axe_violations, browser_signin
 from .test_screenshots import agent_admin_paths
 
 pytestmark = pytest.mark.e2e
 
 NARROW = {"width": 360, "height": 740}
+TABLET = {"width": 700, "height": 900}
 PAGE_WIDTH = "() => [document.documentElement.scrollWidth, window.innerWidth]"
+# DESKGUARD_LAYOUT_SHOTS=1 also saves each page at 390, 700 and 1280 px for a person to look
+# at (test-artifacts/screenshots/layout/, gitignored).
+LAYOUT_SHOTS = SHOTS / "layout" if os.environ.get("DESKGUARD_LAYOUT_SHOTS") else None
 
 
 class Findings:
     """What each page got wrong at 360 px: sideways scrolling or axe violations."""
 
-    def __init__(self, page: Page) -> None:
+    def __init__(self, page: Page, name: str) -> None:
         self.page = page
+        self.name = name
         self.problems: list[str] = []
         self.checked: list[str] = []
 
@@ -43,22 +53,45 @@ class Findings:
             if status is not None:
                 assert response is not None and response.status == status, (path, response)
         page.wait_for_load_state("load")
-        where = page.url.removeprefix(page.context.pages[0].url.split("/", 3)[0])
-        width, viewport = page.evaluate(PAGE_WIDTH)
-        if width > viewport:
-            wide = page.evaluate(
-                """(limit) => [...document.querySelectorAll("body *")]
-                  .filter((e) => e.getBoundingClientRect().right > limit + 0.5)
-                  .slice(0, 3).map((e) => e.tagName.toLowerCase() + "." + e.className)""",
-                viewport,
-            )
-            self.problems.append(f"{where}: {width} px wide in a {viewport} px window ({wide})")
+        address = urlsplit(page.url)
+        where = address.path + (f"?{address.query}" if address.query else "")
+        self.check_width(where)
+        # Between the stacked phone layout and the desktop one (a tablet) as well.
+        page.set_viewport_size(TABLET)
+        self.check_width(where)
+        page.set_viewport_size(NARROW)
         for violation in axe_violations(page):
             self.problems.append(
                 f"{where}: axe {violation['id']} ({violation['impact']}): {violation['help']}"
                 f" at {violation['targets']}"
             )
         self.checked.append(where)
+        if LAYOUT_SHOTS is not None:
+            self.shoot(where)
+
+    def check_width(self, where: str) -> None:
+        width, viewport = self.page.evaluate(PAGE_WIDTH)
+        if width > viewport:
+            wide = self.page.evaluate(
+                """(limit) => [...document.querySelectorAll("body *")]
+                  .filter((e) => e.getBoundingClientRect().right > limit + 0.5)
+                  .slice(0, 3).map((e) => e.tagName.toLowerCase() + "." + e.className)""",
+                viewport,
+            )
+            self.problems.append(f"{where}: {width} px wide in a {viewport} px window ({wide})")
+
+    def shoot(self, where: str) -> None:
+        assert LAYOUT_SHOTS is not None
+        LAYOUT_SHOTS.mkdir(parents=True, exist_ok=True)
+        name = f"{self.name}-{len(self.checked):02d}-" + re.sub(r"[^a-z0-9]+", "-", where).strip(
+            "-"
+        )
+        size = self.page.viewport_size
+        for label, width in (("390", 390), ("700", 700), ("1280", 1280)):
+            self.page.set_viewport_size({"width": width, "height": 800})
+            self.page.screenshot(path=str(LAYOUT_SHOTS / f"{name}-{label}.png"), full_page=True)
+        if size:
+            self.page.set_viewport_size(size)
 
 
 @pytest.fixture
@@ -74,7 +107,7 @@ def narrow_page(page: Page, browser_log) -> Page:
 def test_l1_l5_signed_out_pages_at_360_px(narrow_page: Page, contact, admin):
     """Sign-in of both portals, password reset asked for, sent and chosen, the
     invitation page, and the 404 of each portal (the agent one in the agent theme)."""
-    findings = Findings(narrow_page)
+    findings = Findings(narrow_page, "out")
     for portal in ("/agent/", "/portal/"):
         findings.check(f"{portal}signin/")
         findings.check(f"{portal}password-reset/")
@@ -97,7 +130,7 @@ def test_l1_l5_customer_portal_at_360_px(narrow_page: Page, contact, make_ticket
     secret = totp.secret_new()
     services.device_activate(user=contact, secret=secret, step=0)
     ticket = make_ticket(contact, subject="A printer on fire " + "and smoking " * 8)
-    findings = Findings(narrow_page)
+    findings = Findings(narrow_page, "customer")
     browser_signin(narrow_page, contact)
     findings.check()  # the second step
     narrow_page.get_by_label("Verification code").fill(pyotp.TOTP(secret).now())
@@ -137,7 +170,21 @@ def test_l1_l5_agent_portal_and_every_admin_settings_page_at_360_px(
     for n in range(3):
         make_user(email=f"a-rather-long-address-{n}@customers.example.com", name=f"C {n}")
     ticket = make_ticket(contact, subject="Invoice 2024-117 is wrong " * 4)
-    findings = Findings(narrow_page)
+    SSOProvider.objects.create(
+        name="Acme ID", slug="acme-identity", issuer="https://id.acme.example", client_id="dg"
+    )
+    OutboundMail.objects.create(
+        kind=MailKind.RECOVERY_CODES,
+        status=MailStatus.FAILED,
+        to_address=contact.email,
+        subject="Your new recovery codes",
+        attempts=3,
+        last_answer="550 5.1.1 <carol@example.com>: Recipient address rejected: no such user",
+    )
+    AuditExport.objects.create(
+        requested_by=admin, format="csv", upto_id=0, status=ExportStatus.DONE, size=0
+    )
+    findings = Findings(narrow_page, "agent")
     browser_signin(narrow_page, admin)
     expect(narrow_page).to_have_url(re.compile(r"/agent/$"))
     for path in (
