@@ -105,8 +105,8 @@ def narrow_page(page: Page, browser_log) -> Page:
 
 
 def test_l1_l5_signed_out_pages_at_360_px(narrow_page: Page, contact, admin):
-    """Sign-in of both portals, password reset asked for, sent and chosen, the
-    invitation page, and the 404 of each portal (the agent one in the agent theme)."""
+    """Sign-in of both portals, password reset asked for, sent and chosen, the 404 of
+    each portal (the agent one in the agent theme), and the skip link by keyboard."""
     findings = Findings(narrow_page, "out")
     for portal in ("/agent/", "/portal/"):
         findings.check(f"{portal}signin/")
@@ -121,6 +121,16 @@ def test_l1_l5_signed_out_pages_at_360_px(narrow_page: Page, contact, admin):
     findings.check("/agent/no-such-page/", status=404)
     expect(narrow_page.locator("body")).to_have_class(re.compile("portal-agent"))
     expect(narrow_page.get_by_role("link", name="Home")).to_have_attribute("href", "/agent/")
+    # The first Tab lands on the skip link, which then shows, and leads to the content
+    # (on a page whose form does not take the focus first).
+    narrow_page.goto("/portal/password-reset/sent/")
+    narrow_page.keyboard.press("Tab")
+    skip = narrow_page.locator(".skip-link")
+    expect(skip).to_be_focused()
+    box = skip.bounding_box()
+    assert box is not None and box["y"] >= 0, box
+    narrow_page.keyboard.press("Enter")
+    expect(narrow_page.locator("main#main")).to_be_focused()
     assert findings.problems == [], "\n".join(findings.problems)
 
 
