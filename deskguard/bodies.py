@@ -25,7 +25,9 @@ from django.core.exceptions import SuspiciousOperation
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.views import defaults
+
+from deskguard.errors import bad_request as generic_bad_request
+from deskguard.errors import error_context
 
 
 def size_label(size: int) -> str:
@@ -36,9 +38,10 @@ def size_label(size: int) -> str:
     return f"{size} bytes"
 
 
-def _refusal(status: int, title: str, reason: str) -> HttpResponse:
+def _refusal(request: HttpRequest, status: int, title: str, reason: str) -> HttpResponse:
     # No request context: the session and user are not loaded yet, and need not be.
-    page = render_to_string("refused.html", {"status": status, "title": title, "reason": reason})
+    context = {**error_context(request.path), "status": status, "title": title, "reason": reason}
+    page = render_to_string("refused.html", context)
     return HttpResponse(page, status=status)
 
 
@@ -54,10 +57,13 @@ class RequestBodyLimitMiddleware:
             length = -1
         if length < 0:
             # Django itself answered a 500 to this (int() in HttpRequest.body).
-            return _refusal(400, "Bad request", "The Content-Length header is not a number.")
+            return _refusal(
+                request, 400, "Bad request", "The Content-Length header is not a number."
+            )
         limit: int = settings.MAX_REQUEST_BODY_BYTES
         if length > limit:
             return _refusal(
+                request,
                 413,
                 "Request too large",
                 f"This site takes forms of at most {size_label(limit)} and no file uploads.",
@@ -86,5 +92,5 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     header, too many fields) keeps the generic page, which echoes nothing the
     client sent."""
     if isinstance(exception, FileUploadRefused):
-        return _refusal(400, "Bad request", str(exception))
-    return defaults.bad_request(request, exception)
+        return _refusal(request, 400, "Bad request", str(exception))
+    return generic_bad_request(request, exception)
