@@ -28,8 +28,10 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from django.views import defaults
 from django_stubs_ext import StrPromise
+
+from deskguard.errors import bad_request as generic_bad_request
+from deskguard.errors import error_context
 
 
 def size_label(size: int) -> str:
@@ -46,7 +48,12 @@ def _refusal(
     # No request context: the session and user are not loaded yet, and need not be. The
     # page speaks the browser's language (L4): no account is known this early.
     with translation.override(translation.get_language_from_request(request)):
-        context = {"status": status, "title": str(title), "reason": str(reason)}
+        context = {
+            **error_context(request.path),
+            "status": status,
+            "title": str(title),
+            "reason": str(reason),
+        }
         page = render_to_string("refused.html", context)
     return HttpResponse(page, status=status)
 
@@ -102,4 +109,4 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     client sent."""
     if isinstance(exception, FileUploadRefused):
         return _refusal(request, 400, _("Bad request"), exception.args[0])
-    return defaults.bad_request(request, exception)
+    return generic_bad_request(request, exception)

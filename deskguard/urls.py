@@ -3,9 +3,12 @@ from __future__ import annotations
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from . import bodies, health
+from . import bodies, errors, health
 
 handler400 = bodies.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customer:home"), name="root"),

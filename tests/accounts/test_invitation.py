@@ -120,7 +120,11 @@ def test_a1_an_e_mail_already_used_in_any_case_is_refused(admin_client, contact,
 
 def status_in_list(admin_client, email: str) -> str:
     page = admin_client.get("/agent/admin/contacts/", {"q": email}).content.decode()
-    [row] = [r for r in re.findall(r"<tr>.*?</tr>", page, re.S) if f"<td>{email}</td>" in r]
+    [row] = [
+        r
+        for r in re.findall(r"<tr>.*?</tr>", page, re.S)
+        if f'<td class="stack-title">{email}</td>' in r
+    ]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
     return re.sub(r"<[^>]+>", "", cells[3]).strip()
 

@@ -58,7 +58,7 @@ def test_j3_the_page_shows_the_progress_while_the_worker_writes(admin_client, ma
     page_url = ask(admin_client, format="jsonl", account="bulk@")
     waiting = admin_client.get(page_url).content.decode()
     assert "Waiting for the worker" in waiting
-    assert '<meta http-equiv="refresh" content="2">' in waiting
+    assert '<meta name="deskguard-refresh" content="2">' in waiting
     seen: list[str] = []
     original = export.export_batches
 
@@ -178,7 +178,7 @@ def test_j3_the_exports_list_shows_each_export_and_its_state(admin_client, many)
     ask(admin_client, format="jsonl")
     page = admin_client.get(EXPORTS_URL).content.decode()
     assert "Ready to download" in page and "Waiting for the worker" in page
-    assert '<meta http-equiv="refresh"' in page
+    assert '<meta name="deskguard-refresh"' in page
 
 
 @pytest.mark.parametrize("export_id", ["999999", "0"])

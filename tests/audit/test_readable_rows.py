@@ -23,7 +23,8 @@ def test_l2_a_row_names_the_browser_in_words_with_the_full_string_on_demand(admi
     record(Event.SIGNIN_FAILED, subject_label="ua@example.org", user_agent=FIREFOX)
     row = row_of(admin_client.get(AUDIT_URL).content.decode(), "ua@example.org")
     assert (
-        f'<td>203.0.113.7<details class="ua"><summary>Firefox 128 on Windows 10</summary>'
+        '<td data-label="From">203.0.113.7'
+        '<details class="ua"><summary>Firefox 128 on Windows 10</summary>'
         f'<code class="small">{FIREFOX}</code></details></td>'
     ) in row
 
@@ -39,7 +40,7 @@ def test_l2_the_actor_reads_self_when_the_subject_acted(admin_client, admin, age
     # The administrator's own sign-in: actor and subject are the same account.
     page = admin_client.get(AUDIT_URL).content.decode()
     row = row_of(page, "Sign-in succeeded")
-    assert f'<td><span title="{admin.email}">self</span></td>' in row
+    assert f'<td data-label="Actor"><span title="{admin.email}">self</span></td>' in row
     assert '<small class="muted nowrap">Password</small>' in row
 
 
@@ -47,7 +48,7 @@ def test_l2_another_actor_is_named_and_an_anonymous_attempt_says_so(admin_client
     record(Event.ADMIN_DISABLED, actor_label="boss@example.org", subject_label="bob@example.org")
     record(Event.SIGNIN_FAILED, subject_label="typed@example.org", method="password+totp")
     page = admin_client.get(AUDIT_URL).content.decode()
-    assert "<td>boss@example.org</td>" in row_of(page, "bob@example.org")
+    assert '<td data-label="Actor">boss@example.org</td>' in row_of(page, "bob@example.org")
     anonymous = row_of(page, "typed@example.org")
     assert '<span class="muted nowrap">not signed in</span>' in anonymous
     assert (

@@ -1,8 +1,10 @@
 """Browser fixtures: one Chromium per session, a fresh context per test, and a page
-that fails the test on any JavaScript error or Content-Security-Policy violation."""
+that fails the test on any JavaScript error, Content-Security-Policy violation, or
+serious or critical accessibility violation found by axe-core (L5)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -16,7 +18,8 @@ import pytest
 # the ORM calls the tests make to arrange data.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+import axe_playwright_python
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Response, sync_playwright
 
 from deskguard.accounts.models import User
 from tests.conftest import PASSWORD, portal_path
@@ -38,6 +41,34 @@ document.addEventListener("securitypolicyviolation", (e) => {
 });
 """
 PROBLEM = re.compile(r"content.security.policy|csp violation|refused to", re.IGNORECASE)
+
+# L5: axe-core (the copy the PyPI package axe-playwright-python ships, pinned in
+# requirements-dev.lock) audits every page a browser test loads. It is added like the
+# CSP reporter, so the page's CSP does not apply to it, and it runs once the page has
+# loaded; serious and critical violations come back as console errors, which fail the
+# test through BrowserLog. window.__axeDone lets a test wait for the audit of the page
+# it is on (axe_violations below).
+AXE_SOURCE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+AXE_FAILING_IMPACTS = ("serious", "critical")
+AXE_WAIT_MS = 15_000
+RUN_AXE_ON_LOAD = """
+if (window.top === window) {
+  window.__axeDone = new Promise((resolve) => {
+    window.addEventListener("load", () => {
+      axe.run(document, { resultTypes: ["violations"] }).then((results) => {
+        const failing = results.violations
+          .filter((v) => FAILING_IMPACTS.includes(v.impact))
+          .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+                         targets: v.nodes.map((n) => n.target.join(" ")) }));
+        failing.forEach((v) => console.error(
+          "accessibility violation (axe " + v.id + ", " + v.impact + "): " + v.help +
+          " at " + v.targets.join(", ")));
+        resolve(failing);
+      }, (error) => { console.error("axe could not run: " + error); resolve([]); });
+    });
+  });
+}
+""".replace("FAILING_IMPACTS", json.dumps(AXE_FAILING_IMPACTS))
 
 
 @dataclass
@@ -92,14 +123,48 @@ def page(browser, live_server, transactional_db, browser_log) -> Iterator[Page]:
     )
     context.set_default_timeout(5_000)
     context.add_init_script(REPORT_CSP_VIOLATIONS)
+    context.add_init_script(AXE_SOURCE + "\n" + RUN_AXE_ON_LOAD)
     page = context.new_page()
     page.on("console", lambda message: browser_log.console(page, message))
     page.on("pageerror", lambda error: browser_log.error(page, error))
     page.on("framenavigated", lambda frame: browser_log.visited.append(frame.url))
+    scripts_off = {"last page": False}
+
+    def note_sandbox(response: Response) -> None:
+        # A page served in a CSP sandbox (a mail's HTML part) runs no script, not even
+        # an evaluate() from here, which would then wait forever.
+        if response.request.is_navigation_request() and response.frame == page.main_frame:
+            policy = response.headers.get("content-security-policy") or ""
+            scripts_off["last page"] = "sandbox" in policy
+
+    page.on("response", note_sandbox)
+    # Chrome says so when it keeps our own added scripts out of such a page.
+    browser_log.allow("because the document's frame is sandboxed")
     yield page
+    # The page the test ended on is audited too, however quickly the test finished.
+    if not scripts_off["last page"]:
+        try:
+            axe_violations(page)
+        except Error:
+            pass  # the page was navigating away or closed: nothing left to audit
     context.close()
     assert browser_log.visited, "the test visited no page"
     assert browser_log.problems == [], "\n".join(browser_log.problems)
+
+
+def axe_violations(page: Page) -> list[dict[str, object]]:
+    """The serious and critical axe violations of the page now shown, once its
+    automatic audit has finished (they are also reported as console errors)."""
+    page.wait_for_load_state("load")
+    # evaluate() has no timeout of its own: give up on an audit after AXE_WAIT_MS.
+    result = page.evaluate(
+        """(wait) => Promise.race([window.__axeDone || [],
+                                   new Promise((r) => setTimeout(() => r(null), wait))])""",
+        AXE_WAIT_MS,
+    )
+    if result is None:
+        raise AssertionError(f"axe did not finish auditing {page.url} in {AXE_WAIT_MS} ms")
+    return result
 
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"

@@ -20,7 +20,7 @@ def link(response, label: str) -> str | None:
 
 def emails(response) -> list[str]:
     assert response.status_code == 200
-    return re.findall(r"<td>(c\d{3}@paging\.example)</td>", response.content.decode())
+    return re.findall(r"<td[^>]*>(c\d{3}@paging\.example)</td>", response.content.decode())
 
 
 @pytest.fixture
@@ -62,6 +62,6 @@ def test_j1_the_agent_list_shows_agents_only_on_every_page(admin_client, make_us
         + unescape(re.search(r'href="(\?[^"]*)">Next', first.content.decode()).group(1))
     )
     shown = re.findall(
-        r"<td>(\w\d{3}@paging\.example)</td>", first.content.decode() + second.content.decode()
+        r"<td[^>]*>(\w\d{3}@paging\.example)</td>", first.content.decode() + second.content.decode()
     )
     assert shown == [f"a{n:03}@paging.example" for n in range(55)]

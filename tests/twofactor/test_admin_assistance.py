@@ -203,7 +203,9 @@ def test_d1_the_overview_counts_adoption_and_links_to_agents_without_2fa(
     assert "1 / 3" in page  # one of three agents (the admin has none)
     assert "1 / 1" in page
     assert "/agent/admin/agents/?twofa=off" in page
-    assert "<svg" in page
+    # L5: each share is a meter named by its sentence (not a red/green picture).
+    assert '<meter min="0" max="3" value="1" aria-labelledby="adoption-agent">' in page
+    assert '<meter min="0" max="1" value="1" aria-labelledby="adoption-contact">' in page
     listing = admin_client.get("/agent/admin/agents/?twofa=off").content.decode()
     assert listing.count('class="badge off"') == 2
     assert PASSWORD not in page
