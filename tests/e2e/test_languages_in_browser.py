@@ -1,7 +1,7 @@
 """L4 in Chromium: a browser that asks for German gets German pages, scripts included
 (the retry countdown, the copy button), and the longer German words still fit a 360 px
-phone without sideways scrolling (L1). Screenshots land in test-artifacts/screenshots/
-(60-69)."""
+phone without sideways scrolling (L1) and pass axe (L5). Screenshots land in
+test-artifacts/screenshots/ (60-69)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from deskguard.accounts.models import Kind
 from deskguard.twofactor import services, totp
 
 from .conftest import PASSWORD, shoot
+from .test_layout_and_accessibility import Findings, narrow_page  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -110,3 +111,59 @@ def test_l4_the_retry_countdown_counts_in_german(german_page: Page, make_user, b
     expect(verify).to_be_disabled()
     fits(page)
     shoot(page, "61-code-step-throttled-german", phone=True)
+
+
+def test_l4_l1_l5_the_pages_in_german_fit_360_px_and_pass_axe(
+    narrow_page: Page,  # noqa: F811 (the fixture imported above)
+    admin,
+    agent,
+    contact,
+    make_ticket,
+):
+    """The German words are longer: the same checks as the English pages (no sideways
+    scrolling at 360 and 700 px, no serious axe violation), signed out with a German
+    browser and signed in as German-speaking accounts."""
+    admin.language = contact.language = "de"
+    admin.save(update_fields=["language"])
+    contact.save(update_fields=["language"])
+    ticket = make_ticket(contact, subject="Der Drucker druckt nur noch leere Seiten")
+    page = narrow_page
+    page.context.set_extra_http_headers({"Accept-Language": "de-DE,de;q=0.9"})
+    findings = Findings(page, "de-out")
+    for path in ("/portal/signin/", "/portal/password-reset/", "/agent/signin/"):
+        findings.check(path, status=200)
+        expect(page.locator("html")).to_have_attribute("lang", "de")
+    findings.check("/portal/no-such-page/", status=404)
+    expect(page.get_by_role("link", name="Startseite")).to_be_visible()
+
+    german_signin(page, contact.email)
+    for path in (
+        "/portal/",
+        f"/portal/tickets/{ticket.pk}/",
+        "/portal/tickets/new/",
+        "/portal/profile/",
+        "/portal/profile/security/",
+        "/portal/profile/security/enable/",
+    ):
+        findings.check(path, status=200)
+        expect(page.locator("html")).to_have_attribute("lang", "de")
+    page.context.clear_cookies()
+
+    german_signin(page, admin.email, "/agent/")
+    for path in (
+        "/agent/",
+        "/agent/settings/security/",
+        "/agent/admin/",
+        "/agent/admin/agents/",
+        "/agent/admin/contacts/",
+        "/agent/admin/accounts/new/",
+        "/agent/admin/agent-portal/login/",
+        "/agent/admin/customer-portal/security/",
+        "/agent/admin/sso/",
+        "/agent/admin/audit/",
+        "/agent/admin/mail/",
+    ):
+        findings.check(path, status=200)
+        expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Admin-Einstellungen")
+    assert findings.problems == [], "\n".join(findings.problems)
