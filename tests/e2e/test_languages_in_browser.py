@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from deskguard.accounts.models import Kind
 from deskguard.twofactor import services, totp
 
-from .conftest import PASSWORD, shoot
+from .conftest import PASSWORD, readme_shot, shoot
 from .test_layout_and_accessibility import Findings, narrow_page  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.e2e
@@ -77,7 +77,7 @@ def test_l4_a_german_browser_reads_the_customer_portal_in_german_on_a_phone(
     page.get_by_role("link", name="Zwei-Faktor-Authentifizierung einschalten").click()
     expect(page.get_by_text("Installieren Sie eine Authenticator-App.")).to_be_visible()
     fits(page)
-    shoot(page, "60-enrollment-german", phone=True)
+    readme_shot(page, "60-enrollment-german", phone=True)
     # The copy button's feedback comes from the page, in its language.
     copy = page.locator("[data-copy-target=totp-secret]")
     expect(copy).to_have_text("Schlüssel kopieren")
