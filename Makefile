@@ -60,10 +60,12 @@ NEEDS_GETTEXT = command -v msgfmt >/dev/null || { \
 	  exit 1; }
 $(COMPILED): %.mo: %.po | $(STAMP)
 	@$(NEEDS_GETTEXT)
-	$(BIN)/python manage.py compilemessages -v 0
+	$(BIN)/python manage.py compilemessages -v 0 $(LOCALE_IGNORE)
 compilemessages: $(COMPILED)
 
-MAKEMESSAGES_IGNORE := -i staticfiles -i tests -i bench -i docs -i build
+# Both commands walk the whole tree: .venv (Django's own catalogues) is not ours.
+LOCALE_IGNORE := -i '.*' -i staticfiles -i var -i build
+MAKEMESSAGES_IGNORE := $(LOCALE_IGNORE) -i tests -i bench -i docs
 messages: $(STAMP)
 	@$(NEEDS_GETTEXT)
 	$(BIN)/python manage.py makemessages -l de --no-obsolete --add-location file $(MAKEMESSAGES_IGNORE)

@@ -5,6 +5,7 @@ secret at a controlled clock."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -44,10 +45,16 @@ def pytest_configure(config: pytest.Config) -> None:
     any xdist worker starts reading them."""
     if hasattr(config, "workerinput"):
         return
+    msgfmt = shutil.which("msgfmt")
     for po in LOCALE.glob("*/LC_MESSAGES/django.po"):
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            subprocess.run(["msgfmt", "--check", "-o", str(mo), str(po)], check=True)
+            if msgfmt is None:
+                raise pytest.UsageError(
+                    f"{mo} needs building from {po.name} with GNU gettext's msgfmt: "
+                    "apt-get install gettext (or brew install gettext)"
+                )
+            subprocess.run([msgfmt, "--check", "-o", str(mo), str(po)], check=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
