@@ -33,7 +33,7 @@ import httpx
 import psycopg
 import pyotp
 from loadgen import BenchError, csrf_token, expect_redirect
-from signin_bench import cpu_model, free_port, server_stop
+from signin_bench import cpu_model, free_port, process_stop
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/deskguard_scale_bench"
@@ -337,7 +337,7 @@ def server_start(env: dict[str, str], *, workers: int, log: Path) -> tuple[subpr
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    server_stop(process)
+    process_stop(process)
     raise SystemExit(f"gunicorn did not answer /healthz within 60 s; see {log}")
 
 
@@ -599,7 +599,7 @@ def main() -> None:
         "DESKGUARD_EXPORT_DIR": str(workdir / "exports"),
         "LOG_LEVEL": "WARNING",
         "SECRET_KEY": "bench-" + Fernet.generate_key().decode(),
-        "RECOVERY_CODE_HMAC_KEY": "bench-recovery-key",
+        "RECOVERY_CODE_HMAC_KEY": "bench-only-recovery-key-not-a-real-secret",
         # Fixed, so --reuse finds the secrets it seeded: a benchmark key, never a real one.
         "TOTP_ENCRYPTION_KEYS": "YmVuY2gtb25seS1rZXktbm90LWEtcmVhbC1zZWNyZXQ=",
         "DESKGUARD_MANIFEST_STATIC": "false",
@@ -663,7 +663,7 @@ def main() -> None:
         print(text)
     finally:
         for site in sites:
-            server_stop(site.process)
+            process_stop(site.process)
 
 
 if __name__ == "__main__":

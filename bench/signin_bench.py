@@ -359,7 +359,11 @@ def server_wait(target: Target, args: argparse.Namespace) -> None:
 
 
 def server_stop(target: Target) -> None:
-    process = target.process
+    process_stop(target.process)
+
+
+def process_stop(process: subprocess.Popen | None) -> None:
+    """SIGTERM (gunicorn finishes its requests), then SIGKILL after 20 s."""
     if process is None or process.poll() is not None:
         return
     process.send_signal(signal.SIGTERM)
