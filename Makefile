@@ -12,7 +12,7 @@ UV_VERSION := 0.13.9
 # https or localhost, and an IP address is never a valid relying-party id.
 export DESKGUARD_BASE_URL ?= http://localhost:$(PORT)
 
-.PHONY: run test test-fast lint format bench bench-mail bench-scale clean browser lock screenshots
+.PHONY: run test test-fast lint format bench bench-mail bench-scale clean browser lock screenshots messages compilemessages
 
 # Every dependency comes pinned and hash-checked from requirements-dev.lock (`make lock`
 # writes it from pyproject.toml); the project itself is then added without resolving
@@ -49,8 +49,29 @@ lock:
 	$(UV_COMPILE) -c requirements-dev.lock pyproject.toml -o requirements.lock
 	sed -i "s/ruff==[0-9.]*\]  # ruff/ruff==$$(sed -n 's/^ruff==\([0-9.]*\).*/\1/p' requirements-dev.lock)]  # ruff/" .pre-commit-config.yaml
 
+# L4: the catalogues' .po files are committed, their .mo files built here by Django's
+# compilemessages, which runs GNU gettext's msgfmt (Debian's `gettext`; .ci/run installs
+# it). `make messages` gathers new strings of code and templates into the German
+# catalogue for a developer to translate (xgettext, the same package).
+CATALOGUES := $(wildcard deskguard/locale/*/LC_MESSAGES/django.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+NEEDS_GETTEXT = command -v msgfmt >/dev/null || { \
+	  echo "The translations need GNU gettext (msgfmt, xgettext): apt-get install gettext, or brew install gettext"; \
+	  exit 1; }
+$(COMPILED): %.mo: %.po | $(STAMP)
+	@$(NEEDS_GETTEXT)
+	$(BIN)/python manage.py compilemessages -v 0 $(LOCALE_IGNORE)
+compilemessages: $(COMPILED)
+
+# Both commands walk the whole tree: .venv (Django's own catalogues) is not ours.
+LOCALE_IGNORE := -i '.*' -i staticfiles -i var -i build
+MAKEMESSAGES_IGNORE := $(LOCALE_IGNORE) -i tests -i bench -i docs
+messages: $(STAMP)
+	@$(NEEDS_GETTEXT)
+	$(BIN)/python manage.py makemessages -l de --no-obsolete --add-location file $(MAKEMESSAGES_IGNORE)
+
 # The mail worker runs beside gunicorn; Ctrl-C (or either one exiting) stops both.
-run: $(STAMP)
+run: $(STAMP) $(COMPILED)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py seed_demo
@@ -59,11 +80,11 @@ run: $(STAMP)
 	$(BIN)/gunicorn deskguard.wsgi --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile -
 
 # Browser tests need Debian's Chromium (/usr/bin/chromium); see .ci/run.
-test: $(STAMP)
+test: $(STAMP) $(COMPILED)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # The README's screenshots (docs/screenshots/), taken by the browser tests on their way.
-screenshots: $(STAMP)
+screenshots: $(STAMP) $(COMPILED)
 	DESKGUARD_README_SHOTS=1 $(BIN)/python -m pytest -n 2 -q -m e2e
 
 lint: $(STAMP)
@@ -90,4 +111,4 @@ bench-scale: $(STAMP)
 	SIZE=$(SIZE) $(BIN)/python bench/scale_bench.py --database-url $(BENCH_DATABASE_URL)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) staticfiles $(COMPILED) .pytest_cache .mypy_cache .ruff_cache

@@ -25,6 +25,10 @@ from django.core.exceptions import SuspiciousOperation
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrPromise
 
 from deskguard.errors import bad_request as generic_bad_request
 from deskguard.errors import error_context
@@ -38,10 +42,19 @@ def size_label(size: int) -> str:
     return f"{size} bytes"
 
 
-def _refusal(request: HttpRequest, status: int, title: str, reason: str) -> HttpResponse:
-    # No request context: the session and user are not loaded yet, and need not be.
-    context = {**error_context(request.path), "status": status, "title": title, "reason": reason}
-    page = render_to_string("refused.html", context)
+def _refusal(
+    request: HttpRequest, status: int, title: StrPromise, reason: str | StrPromise
+) -> HttpResponse:
+    # No request context: the session and user are not loaded yet, and need not be. The
+    # page speaks the browser's language (L4): no account is known this early.
+    with translation.override(translation.get_language_from_request(request)):
+        context = {
+            **error_context(request.path),
+            "status": status,
+            "title": str(title),
+            "reason": str(reason),
+        }
+        page = render_to_string("refused.html", context)
     return HttpResponse(page, status=status)
 
 
@@ -58,15 +71,18 @@ class RequestBodyLimitMiddleware:
         if length < 0:
             # Django itself answered a 500 to this (int() in HttpRequest.body).
             return _refusal(
-                request, 400, "Bad request", "The Content-Length header is not a number."
+                request, 400, _("Bad request"), _("The Content-Length header is not a number.")
             )
         limit: int = settings.MAX_REQUEST_BODY_BYTES
         if length > limit:
             return _refusal(
                 request,
                 413,
-                "Request too large",
-                f"This site takes forms of at most {size_label(limit)} and no file uploads.",
+                _("Request too large"),
+                format_lazy(
+                    _("This site takes forms of at most {size} and no file uploads."),
+                    size=size_label(limit),
+                ),
             )
         return self.get_response(request)
 
@@ -78,10 +94,10 @@ class FileUploadRefused(SuspiciousOperation):
 
 class RefuseFileUploads(FileUploadHandler):
     def new_file(self, *args: Any, **kwargs: Any) -> None:
-        raise FileUploadRefused("This site takes no file uploads.")
+        raise FileUploadRefused(_("This site takes no file uploads."))
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        raise FileUploadRefused("This site takes no file uploads.")
+        raise FileUploadRefused(_("This site takes no file uploads."))
 
     def file_complete(self, file_size: int) -> None:
         return None
@@ -92,5 +108,5 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     header, too many fields) keeps the generic page, which echoes nothing the
     client sent."""
     if isinstance(exception, FileUploadRefused):
-        return _refusal(request, 400, "Bad request", str(exception))
+        return _refusal(request, 400, _("Bad request"), exception.args[0])
     return generic_bad_request(request, exception)

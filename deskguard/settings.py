@@ -175,6 +175,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "deskguard.accounts.middleware.TimeZoneMiddleware",
+    "deskguard.accounts.middleware.LanguageMiddleware",
     "deskguard.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -278,9 +279,16 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 X_FRAME_OPTIONS = "DENY"
 
-LANGUAGE_CODE = "en-us"
+# L4: English and German. The language of a request is the account's choice, else the
+# browser's Accept-Language (deskguard.accounts.middleware); URLs carry no language.
+# English stays the default for accounts and browsers that ask for nothing we have.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+# The catalogues' .po files are committed; the .mo files are built from them
+# (`make compilemessages`, run by `make run`, `make test` and the test session).
+LOCALE_PATHS = [BASE_DIR / "deskguard" / "locale"]
 TIME_ZONE = env("TIME_ZONE", "UTC")
-USE_I18N = False
+USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"

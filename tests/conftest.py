@@ -5,9 +5,12 @@ secret at a controlled clock."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.core.mail import EmailMessage
@@ -30,6 +33,28 @@ PRODUCTION_HASHER = "deskguard.accounts.hashers.DeskguardArgon2Hasher"
 # hasher signs in with a fast one (the production one stays listed, so a stored
 # Argon2 hash still verifies). Tests about the hasher are marked `real_hasher`.
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", PRODUCTION_HASHER]
+
+
+LOCALE = Path(__file__).resolve().parent.parent / "deskguard" / "locale"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """L4: pages are rendered from the compiled catalogues, which are built, not
+    committed (`make compilemessages`). A run started without make (a fresh clone, an
+    edited .po) compiles the stale ones first, once, in the controlling process before
+    any xdist worker starts reading them."""
+    if hasattr(config, "workerinput"):
+        return
+    msgfmt = shutil.which("msgfmt")
+    for po in LOCALE.glob("*/LC_MESSAGES/django.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            if msgfmt is None:
+                raise pytest.UsageError(
+                    f"{mo} needs building from {po.name} with GNU gettext's msgfmt: "
+                    "apt-get install gettext (or brew install gettext)"
+                )
+            subprocess.run([msgfmt, "--check", "-o", str(mo), str(po)], check=True)
 
 
 @pytest.fixture(scope="session", autouse=True)

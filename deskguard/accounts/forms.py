@@ -8,6 +8,8 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.core.validators import MaxLengthValidator
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from .models import Kind, Language, User, normalize_email
 from .timezones import zone_choices, zone_valid
@@ -52,10 +54,15 @@ class TimeZoneField(forms.ChoiceField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            choices=[("", f"Same as the helpdesk ({settings.TIME_ZONE})"), *zone_choices()],
+            choices=[
+                ("", format_lazy(_("Same as the helpdesk ({zone})"), zone=settings.TIME_ZONE)),
+                *zone_choices(),
+            ],
             error_messages={
-                "invalid_choice": "%(value)s is not a time zone we know. Choose one from "
-                "the list, for example Europe/Berlin or America/New_York."
+                "invalid_choice": _(
+                    "%(value)s is not a time zone we know. Choose one from "
+                    "the list, for example Europe/Berlin or America/New_York."
+                )
             },
             **kwargs,
         )
@@ -66,29 +73,30 @@ class TimeZoneField(forms.ChoiceField):
 
 class ProfileForm(_ModelForm):
     time_zone = TimeZoneField(
-        label="Time zone",
+        label=_("Time zone"),
         required=False,
-        help_text="Times on these pages and in the helpdesk's e-mails to you are shown "
-        "in this zone.",
+        help_text=_(
+            "Times on these pages and in the helpdesk's e-mails to you are shown in this zone."
+        ),
     )
 
     class Meta:
         model = User
         fields = ["name", "time_zone", "language"]
-        labels = {"language": "Language"}
-        help_texts = {"language": "Blank: the language your browser asks for."}
+        labels = {"name": _("Name"), "language": _("Language")}
+        help_texts = {"language": _("Blank: the language your browser asks for.")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         language = self.fields["language"]
         assert isinstance(language, forms.ChoiceField)
-        language.choices = [("", "As my browser asks"), *Language.choices]
+        language.choices = [("", _("As my browser asks")), *Language.choices]
 
     def clean(self) -> dict[str, Any]:
         # A blank name is a choice; an absent one means the request did not come
         # from this form, and saving it would silently erase the name.
         if "name" not in self.data:
-            self.add_error("name", "This field is required.")
+            self.add_error("name", _("This field is required."))
         data = super().clean() or {}
         # Settings a request does not mention keep their value (blank is a choice too).
         for name in ("time_zone", "language"):
@@ -98,19 +106,19 @@ class ProfileForm(_ModelForm):
 
 
 class AccountCreateForm(forms.Form):
-    kind = forms.ChoiceField(choices=Kind.choices)
-    email = forms.EmailField(max_length=254)
-    name = forms.CharField(max_length=150, required=False)
-    is_admin = forms.BooleanField(required=False, label="Administrator (agents only)")
+    kind = forms.ChoiceField(choices=Kind.choices, label=_("Kind"))
+    email = forms.EmailField(max_length=254, label=_("Email"))
+    name = forms.CharField(max_length=150, required=False, label=_("Name"))
+    is_admin = forms.BooleanField(required=False, label=_("Administrator (agents only)"))
 
     def clean_email(self) -> str:
         email = normalize_email(self.cleaned_data["email"])
         if User.objects.filter(email=email).exists():
-            raise forms.ValidationError("An account with this email already exists.")
+            raise forms.ValidationError(_("An account with this email already exists."))
         return email
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("is_admin") and data.get("kind") != Kind.AGENT:
-            self.add_error("is_admin", "Only agents can be administrators.")
+            self.add_error("is_admin", _("Only agents can be administrators."))
         return data

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 from .timezones import zone_or_default
 
@@ -20,8 +21,8 @@ def normalize_email(email: str) -> str:
 
 
 class Kind(models.TextChoices):
-    AGENT = "agent", "Agent"
-    CONTACT = "contact", "Contact"
+    AGENT = "agent", _("Agent")
+    CONTACT = "contact", _("Contact")
 
 
 class Language(models.TextChoices):

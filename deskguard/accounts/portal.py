@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from .models import Kind, User
 
@@ -19,7 +20,8 @@ class Portal(StrEnum):
 
     @property
     def label(self) -> str:
-        return "Agent Portal" if self is Portal.AGENT else "Customer Portal"
+        # In the language of the page or mail that names it (L4).
+        return gettext("Agent Portal") if self is Portal.AGENT else gettext("Customer Portal")
 
     def url(self, name: str) -> str:
         """A URL name inside this portal's namespace (namespaces equal the values)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from deskguard.audit.models import Event
 from deskguard.events import security_event
@@ -30,9 +31,9 @@ def user_create(
 def deactivate_refusal(*, admin: User, target: User) -> str | None:
     """Why `admin` may not deactivate `target`, or None if they may."""
     if not admin.is_admin:
-        return "Only administrators can do this."
+        return gettext("Only administrators can do this.")
     if target.pk == admin.pk:
-        return "You cannot deactivate your own account."
+        return gettext("You cannot deactivate your own account.")
     if not target.is_active:
         return f"{target.email} is already deactivated."
     return None

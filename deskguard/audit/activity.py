@@ -12,6 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from deskguard.accounts.models import User
 
 from .models import AuditEvent, Event
@@ -65,8 +68,14 @@ def _same_attempt(line: Activity, event: AuditEvent) -> bool:
     )
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def _wrong_passwords(count: int) -> str:
+    return ngettext("%(count)d wrong password", "%(count)d wrong passwords", count) % {
+        "count": count
+    }
+
+
+def _wrong_codes(count: int) -> str:
+    return ngettext("%(count)d wrong code", "%(count)d wrong codes", count) % {"count": count}
 
 
 def _describe_attempt(line: Activity) -> None:
@@ -75,27 +84,27 @@ def _describe_attempt(line: Activity) -> None:
     wrong_codes = sum(1 for e in events if e in _WRONG_CODE_EVENTS)
     troubles = []
     if wrong_passwords:
-        troubles.append(_plural(wrong_passwords, "wrong password"))
+        troubles.append(_wrong_passwords(wrong_passwords))
     if wrong_codes:
-        troubles.append(_plural(wrong_codes, "wrong code"))
+        troubles.append(_wrong_codes(wrong_codes))
     succeeded = next((e for e in line.events if e.event == Event.SIGNIN_SUCCEEDED), None)
     if succeeded is not None:
-        line.what = "Signed in"
+        line.what = _("Signed in")
         line.how = method_in_words(succeeded.method)
         if troubles:
-            line.how += f" (after {' and '.join(troubles)})"
+            line.how += " " + _("(after %(troubles)s)") % {"troubles": _(" and ").join(troubles)}
     elif Event.SECOND_FACTOR_LOCKED in events:
-        line.what = "Sign-in refused: codes locked"
+        line.what = _("Sign-in refused: codes locked")
         line.how = ", ".join(troubles)
     elif Event.SIGNIN_THROTTLED in events or Event.SECOND_FACTOR_THROTTLED in events:
-        line.what = "Sign-in paused after wrong attempts"
+        line.what = _("Sign-in paused after wrong attempts")
         line.how = ", ".join(troubles)
     elif wrong_codes:
-        line.what = "Sign-in not completed: right password, wrong code"
-        line.how = _plural(wrong_codes, "wrong code")
+        line.what = _("Sign-in not completed: right password, wrong code")
+        line.how = _wrong_codes(wrong_codes)
     else:
-        line.what = "Sign-in failed"
-        line.how = _plural(wrong_passwords, "wrong password")
+        line.what = _("Sign-in failed")
+        line.how = _wrong_passwords(wrong_passwords)
 
 
 def security_activity(*, user: User, limit: int = 10) -> list[Activity]:

@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrPromise
 
 from .models import Event
 
@@ -15,10 +17,10 @@ from .models import Event
 # date_to" (the selector's exclusive end) far from datetime's year-9999 overflow.
 EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(2999, 12, 31)
-RANGE_MESSAGE = "Enter a date between 2000-01-01 and 2999-12-31."
+RANGE_MESSAGE = _("Enter a date between 2000-01-01 and 2999-12-31.")
 
 
-DATE_MESSAGE = "Enter a date as YYYY-MM-DD, for example 2026-03-01."
+DATE_MESSAGE = _("Enter a date as YYYY-MM-DD, for example 2026-03-01.")
 
 
 class IsoDateInput(forms.TextInput):
@@ -29,15 +31,15 @@ class IsoDateInput(forms.TextInput):
         super().__init__(
             attrs={
                 "pattern": r"\d{4}-\d{2}-\d{2}",
-                "placeholder": "YYYY-MM-DD",
+                "placeholder": _("YYYY-MM-DD"),
                 "size": "10",
                 "maxlength": "10",
-                "title": "A date as YYYY-MM-DD",
+                "title": _("A date as YYYY-MM-DD"),
             }
         )
 
 
-def _iso_date_field(label: str) -> forms.DateField:
+def _iso_date_field(label: StrPromise) -> forms.DateField:
     return forms.DateField(
         label=label,
         required=False,
@@ -55,28 +57,30 @@ def _in_range(value: dt.date) -> None:
 
 class AuditFilterForm(forms.Form):
     event = forms.ChoiceField(
-        label="Event", required=False, choices=[("", "All events"), *Event.choices]
+        label=_("Event"), required=False, choices=[("", _("All events")), *Event.choices]
     )
     account = forms.CharField(
-        label="Account",
+        label=_("Account"),
         required=False,
         max_length=254,  # the longest e-mail address (RFC 5321) and the label columns
         # Three characters make a trigram, the least the index can search by (J2);
         # a shorter search would read the whole log.
         min_length=3,
-        error_messages={"min_length": "Type at least 3 characters of the email address."},
+        error_messages={"min_length": _("Type at least 3 characters of the email address.")},
         # Matches the actor or the subject: the placeholder says so, as the filter
         # row has no room for help text under the input.
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Actor or subject email"}),
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Actor or subject email")}
+        ),
     )
-    date_from = _iso_date_field("From")
-    date_to = _iso_date_field("To")
+    date_from = _iso_date_field(_("From"))
+    date_to = _iso_date_field(_("To"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
-            self.add_error("date_to", "The end date is before the start date.")
+            self.add_error("date_to", _("The end date is before the start date."))
         return data
 
     def submitted(self) -> dict[str, str]:

@@ -12,44 +12,45 @@ from typing import Any, ClassVar, NoReturn
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Event(models.TextChoices):
-    SIGNIN_SUCCEEDED = "signin.succeeded", "Sign-in succeeded"
-    SIGNIN_FAILED = "signin.failed", "Sign-in failed"
-    SIGNIN_THROTTLED = "signin.throttled", "Sign-in throttled"
-    SIGNOUT = "signout", "Signed out"
-    SECOND_FACTOR_PASSED = "2fa.passed", "Second factor passed"
-    SECOND_FACTOR_FAILED = "2fa.failed", "Second factor failed"
-    SECOND_FACTOR_REPLAYED = "2fa.replayed", "Second factor code replayed"
-    SECOND_FACTOR_THROTTLED = "2fa.throttled", "Second factor throttled"
-    SECOND_FACTOR_LOCKED = "2fa.locked", "Second factor locked"
-    ENROLLED = "2fa.enrolled", "2FA enabled"
-    AUTHENTICATOR_REPLACED = "2fa.replaced", "Authenticator replaced"
-    DISABLED = "2fa.disabled", "2FA disabled by user"
-    ADMIN_DISABLED = "2fa.admin_disabled", "2FA disabled by administrator"
-    BREAK_GLASS_RESET = "2fa.break_glass_reset", "2FA reset from the command line"
-    APP_ADDED = "2fa.app_added", "Authenticator app added"
-    APP_REMOVED = "2fa.app_removed", "Authenticator app removed"
-    KEY_ADDED = "key.added", "Security key added"
-    KEY_RENAMED = "key.renamed", "Security key renamed"
-    KEY_REMOVED = "key.removed", "Security key removed"
-    KEY_USED = "key.used", "Security key used"
-    KEY_CLONE_DETECTED = "key.clone_detected", "Security key refused: possibly copied"
-    RECOVERY_GENERATED = "recovery.generated", "Recovery codes generated"
-    RECOVERY_REGENERATED = "recovery.regenerated", "Recovery codes regenerated"
-    RECOVERY_RESENT = "recovery.resent", "Recovery codes resent by administrator"
-    RECOVERY_USED = "recovery.used", "Recovery code used"
-    POLICY_CHANGED = "policy.changed", "Security policy changed"
-    SUDO_ENTERED = "sudo.entered", "Administrator confirmed it is them (sudo mode)"
-    PASSWORD_CHANGED = "password.changed", "Password changed"
-    PASSWORD_RESET_REQUESTED = "password.reset_requested", "Password reset requested"
-    PASSWORD_RESET = "password.reset", "Password reset"
-    ACCOUNT_CREATED = "account.created", "Account created"
-    ACCOUNT_DEACTIVATED = "account.deactivated", "Account deactivated"
-    SSO_FAILED = "sso.failed", "SSO sign-in failed"
-    SSO_PROVIDER_CHANGED = "sso.provider_changed", "SSO provider changed"
-    AUDIT_DOWNLOADED = "audit.downloaded", "Audit log downloaded"
+    SIGNIN_SUCCEEDED = "signin.succeeded", _("Sign-in succeeded")
+    SIGNIN_FAILED = "signin.failed", _("Sign-in failed")
+    SIGNIN_THROTTLED = "signin.throttled", _("Sign-in throttled")
+    SIGNOUT = "signout", _("Signed out")
+    SECOND_FACTOR_PASSED = "2fa.passed", _("Second factor passed")
+    SECOND_FACTOR_FAILED = "2fa.failed", _("Second factor failed")
+    SECOND_FACTOR_REPLAYED = "2fa.replayed", _("Second factor code replayed")
+    SECOND_FACTOR_THROTTLED = "2fa.throttled", _("Second factor throttled")
+    SECOND_FACTOR_LOCKED = "2fa.locked", _("Second factor locked")
+    ENROLLED = "2fa.enrolled", _("2FA enabled")
+    AUTHENTICATOR_REPLACED = "2fa.replaced", _("Authenticator replaced")
+    DISABLED = "2fa.disabled", _("2FA disabled by user")
+    ADMIN_DISABLED = "2fa.admin_disabled", _("2FA disabled by administrator")
+    BREAK_GLASS_RESET = "2fa.break_glass_reset", _("2FA reset from the command line")
+    APP_ADDED = "2fa.app_added", _("Authenticator app added")
+    APP_REMOVED = "2fa.app_removed", _("Authenticator app removed")
+    KEY_ADDED = "key.added", _("Security key added")
+    KEY_RENAMED = "key.renamed", _("Security key renamed")
+    KEY_REMOVED = "key.removed", _("Security key removed")
+    KEY_USED = "key.used", _("Security key used")
+    KEY_CLONE_DETECTED = "key.clone_detected", _("Security key refused: possibly copied")
+    RECOVERY_GENERATED = "recovery.generated", _("Recovery codes generated")
+    RECOVERY_REGENERATED = "recovery.regenerated", _("Recovery codes regenerated")
+    RECOVERY_RESENT = "recovery.resent", _("Recovery codes resent by administrator")
+    RECOVERY_USED = "recovery.used", _("Recovery code used")
+    POLICY_CHANGED = "policy.changed", _("Security policy changed")
+    SUDO_ENTERED = "sudo.entered", _("Administrator confirmed it is them (sudo mode)")
+    PASSWORD_CHANGED = "password.changed", _("Password changed")
+    PASSWORD_RESET_REQUESTED = "password.reset_requested", _("Password reset requested")
+    PASSWORD_RESET = "password.reset", _("Password reset")
+    ACCOUNT_CREATED = "account.created", _("Account created")
+    ACCOUNT_DEACTIVATED = "account.deactivated", _("Account deactivated")
+    SSO_FAILED = "sso.failed", _("SSO sign-in failed")
+    SSO_PROVIDER_CHANGED = "sso.provider_changed", _("SSO provider changed")
+    AUDIT_DOWNLOADED = "audit.downloaded", _("Audit log downloaded")
 
 
 class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
@@ -109,11 +110,11 @@ class AuditEvent(models.Model):
 
 
 class ExportStatus(models.TextChoices):
-    QUEUED = "queued", "Waiting for the worker"
-    RUNNING = "running", "Being written"
-    DONE = "done", "Ready to download"
-    FAILED = "failed", "Failed"
-    EXPIRED = "expired", "Removed (expired)"
+    QUEUED = "queued", _("Waiting for the worker")
+    RUNNING = "running", _("Being written")
+    DONE = "done", _("Ready to download")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Removed (expired)")
 
 
 class AuditExport(models.Model):

@@ -7,6 +7,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBad
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 
 from deskguard.httputil import AuthenticatedHttpRequest
@@ -96,10 +97,12 @@ def audit_export_detail(request: AuthenticatedHttpRequest, export_id: int) -> Ht
 def audit_export_download(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponseBase:
     export = get_object_or_404(AuditExport, pk=export_id)
     if export.status != ExportStatus.DONE:
-        return _refused(request, export, "This export is not ready to download.", status=409)
+        return _refused(
+            request, export, gettext("This export is not ready to download."), status=409
+        )
     path = export_path(export)
     if not path.is_file() or path.stat().st_size != export.size:
-        return _refused(request, export, "The file of this export is gone.", status=404)
+        return _refused(request, export, gettext("The file of this export is gone."), status=404)
     # Who took a copy of the security log, and of which part, is itself recorded.
     audit_record(
         event=Event.AUDIT_DOWNLOADED,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 # The second step's factor, as recorded after "password+" (twofactor.verify.Factor).
 _FACTORS = {
-    "totp": "authenticator code",
-    "recovery": "recovery code",
-    "webauthn": "security key",
-    "key": "security key",
+    "totp": gettext_lazy("authenticator code"),
+    "recovery": gettext_lazy("recovery code"),
+    "webauthn": gettext_lazy("security key"),
+    "key": gettext_lazy("security key"),
 }
 
 
@@ -17,10 +20,10 @@ def method_in_words(method: str) -> str:
     if not method:
         return ""
     if method == "password":
-        return "Password"
+        return _("Password")
     if method.startswith("password+"):
         factor = method.removeprefix("password+")
-        return f"Password and {_FACTORS.get(factor, factor)}"
+        return _("Password and %(factor)s") % {"factor": _FACTORS.get(factor, factor)}
     if method.startswith("sso:"):
-        return f"Single sign-on ({method.removeprefix('sso:')})"
+        return _("Single sign-on (%(provider)s)") % {"provider": method.removeprefix("sso:")}
     return method

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Case, DateTimeField, Exists, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from .models import Throttle
 from .rules import Key, Rule
@@ -246,4 +247,8 @@ def retry_message(retry_at: datetime) -> str:
     """What a throttled user reads (C5): when to retry, as a time and a duration."""
     seconds = max(1, int((retry_at - timezone.now()).total_seconds()))
     when = timezone.localtime(retry_at).strftime("%H:%M:%S %Z")
-    return f"Too many attempts. Try again after {when} (in about {seconds} seconds)."
+    return ngettext(
+        "Too many attempts. Try again after %(when)s (in about %(seconds)d second).",
+        "Too many attempts. Try again after %(when)s (in about %(seconds)d seconds).",
+        seconds,
+    ) % {"when": when, "seconds": seconds}

@@ -10,25 +10,26 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from deskguard.audit.models import AuditEvent
 
 
 class MailKind(models.TextChoices):
-    NOTICE = "notice", "Security notice"
-    INVITATION = "invitation", "Invitation"
-    PASSWORD_RESET = "password_reset", "Password reset link"
-    RECOVERY_CODES = "recovery_codes", "Recovery codes"
+    NOTICE = "notice", _("Security notice")
+    INVITATION = "invitation", _("Invitation")
+    PASSWORD_RESET = "password_reset", _("Password reset link")
+    RECOVERY_CODES = "recovery_codes", _("Recovery codes")
 
 
 class MailStatus(models.TextChoices):
-    WAITING = "waiting", "Waiting"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    WAITING = "waiting", _("Waiting")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
     # Nothing to send any more when its turn came (the account was deactivated, the
     # typed address has no account, 2FA was turned off before the codes went out).
-    SKIPPED = "skipped", "Not sent"
+    SKIPPED = "skipped", _("Not sent")
 
 
 class OutboundMail(models.Model):

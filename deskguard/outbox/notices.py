@@ -5,13 +5,18 @@ in this table and `applies` to it, queues the message in the same transaction. T
 texts are produced when the message is sent, from the recorded event.
 
 Each notice names the one page where the reader acts on it (L2), as a URL name inside
-the reader's portal; outbox/render.py makes it an absolute link.
+the reader's portal; outbox/render.py makes it an absolute link. The texts are
+gettext calls made by the worker inside the reader's language (L4).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django_stubs_ext import StrPromise
 
 from deskguard.audit.models import AuditEvent, Event
 from deskguard.limits.rules import SECOND_FACTOR
@@ -29,12 +34,12 @@ def _always(event: AuditEvent) -> bool:
 class Action:
     """The button of a mail: its words and the page (a URL name of the portal)."""
 
-    label: str
+    label: str | StrPromise
     url_name: str
 
 
-SECURITY_PAGE = Action("Open your Security page", "security")
-CHANGE_PASSWORD = Action("Change your password", "password")
+SECURITY_PAGE = Action(gettext_lazy("Open your Security page"), "security")
+CHANGE_PASSWORD = Action(gettext_lazy("Change your password"), "password")
 
 
 @dataclass(frozen=True)
@@ -52,12 +57,27 @@ def _admin_name(event: AuditEvent) -> str:
     return (event.actor.display_name if event.actor else "") or event.actor_label
 
 
-def _disabled_by(event: AuditEvent) -> str:
+def _disabled_lines(event: AuditEvent) -> list[str]:
+    """Whole sentences per actor: a translation cannot glue a subject to a verb."""
     if event.event == Event.ADMIN_DISABLED:
-        return f"An administrator ({_admin_name(event)})"
-    if event.event == Event.BREAK_GLASS_RESET:
-        return "The helpdesk's operator, from the command line,"
-    return "You"
+        who = _(
+            "An administrator (%(name)s) turned off two-factor authentication for your account."
+        ) % {"name": _admin_name(event)}
+    elif event.event == Event.BREAK_GLASS_RESET:
+        who = _(
+            "The helpdesk's operator, from the command line, turned off two-factor "
+            "authentication for your account."
+        )
+    else:
+        who = _("You turned off two-factor authentication for your account.")
+    return [
+        who
+        + " "
+        + _(
+            "Your authenticator app, security keys and recovery codes no longer work: your "
+            "password alone now signs you in. You can turn it on again on your Security page."
+        )
+    ]
 
 
 def _throttle_starts_or_locks(event: AuditEvent) -> bool:
@@ -76,38 +96,42 @@ def _throttle_lines(event: AuditEvent) -> list[str]:
     news is that someone knows it; a re-authentication counts a wrong password too
     and cannot say so."""
     if event.detail.get("reauth"):
-        opening = (
+        opening = _(
             "Several wrong passwords or codes were entered to confirm your identity in a "
             "signed-in session of your account."
         )
     else:
-        opening = (
+        opening = _(
             "Someone entered your password correctly, then several wrong codes from an "
             "authenticator app. The second step kept them out, but whoever it was knows "
             "your password."
         )
     if _locked(event):
-        state = (
+        state = _(
             "After too many wrong codes, sign-in with authenticator codes is locked for "
             "your account. You can still sign in with a recovery code, or ask an "
             "administrator to help."
         )
     else:
-        state = "Further attempts are paused for a while, and the pause grows with each wrong code."
+        state = _(
+            "Further attempts are paused for a while, and the pause grows with each wrong code."
+        )
     return [
         opening,
         state,
-        "If this was not you, change your password now. If it was you, check that your "
-        "phone sets its clock automatically and enter the newest code.",
+        _(
+            "If this was not you, change your password now. If it was you, check that your "
+            "phone sets its clock automatically and enter the newest code."
+        ),
     ]
 
 
 def _throttle_subject(event: AuditEvent) -> str:
     if _locked(event):
-        return "Sign-in locked after wrong codes"
+        return _("Sign-in locked after wrong codes")
     if event.detail.get("reauth"):
-        return "Several wrong sign-in codes"
-    return "Wrong sign-in codes after your correct password"
+        return _("Several wrong sign-in codes")
+    return _("Wrong sign-in codes after your correct password")
 
 
 def _remaining(event: AuditEvent) -> int:
@@ -117,12 +141,8 @@ def _remaining(event: AuditEvent) -> int:
 
 _DISABLED = Notice(
     MailKind.NOTICE,
-    subject=lambda event: "Two-factor authentication is off",
-    lines=lambda event: [
-        f"{_disabled_by(event)} turned off two-factor authentication for your account. "
-        "Your authenticator app, security keys and recovery codes no longer work: your "
-        "password alone now signs you in. You can turn it on again on your Security page."
-    ],
+    subject=lambda event: _("Two-factor authentication is off"),
+    lines=_disabled_lines,
     action=SECURITY_PAGE,
 )
 _THROTTLED = Notice(
@@ -136,18 +156,25 @@ _THROTTLED = Notice(
 
 def _key_name(event: AuditEvent) -> str:
     name = event.detail.get("key")
-    return f"“{name}”" if isinstance(name, str) and name else "without a name"
+    if isinstance(name, str) and name:
+        return _("“%(name)s”") % {"name": name}
+    return _("without a name")
 
 
 def _enrolled_lines(event: AuditEvent) -> list[str]:
     if event.detail.get("factor") == "key":
         return [
-            f"A security key ({_key_name(event)}) now protects your account: signing in "
-            "with your password also asks for it. You also received recovery codes."
+            _(
+                "A security key (%(key)s) now protects your account: signing in "
+                "with your password also asks for it. You also received recovery codes."
+            )
+            % {"key": _key_name(event)}
         ]
     return [
-        "Signing in with your password now also asks for a code from your authenticator "
-        "app. Keep your recovery codes somewhere safe: they let you in if you lose your phone."
+        _(
+            "Signing in with your password now also asks for a code from your authenticator "
+            "app. Keep your recovery codes somewhere safe: they let you in if you lose your phone."
+        )
     ]
 
 
@@ -159,67 +186,79 @@ def _not_last(event: AuditEvent) -> bool:
 NOTICES: dict[str, Notice] = {
     Event.ENROLLED: Notice(
         MailKind.NOTICE,
-        subject=lambda event: "Two-factor authentication is on",
+        subject=lambda event: _("Two-factor authentication is on"),
         lines=_enrolled_lines,
         action=SECURITY_PAGE,
     ),
     # K5: factor changes. The first key's mail is ENROLLED's.
     Event.KEY_ADDED: Notice(
         MailKind.NOTICE,
-        subject=lambda event: "A security key was added",
+        subject=lambda event: _("A security key was added"),
         lines=lambda event: [
-            f"A security key ({_key_name(event)}) was added to your account. It can now "
-            "be used as your second factor when you sign in. If this was not you, sign "
-            "in, remove it under Security and change your password."
+            _(
+                "A security key (%(key)s) was added to your account. It can now "
+                "be used as your second factor when you sign in. If this was not you, sign "
+                "in, remove it under Security and change your password."
+            )
+            % {"key": _key_name(event)}
         ],
         applies=lambda event: not event.detail.get("first"),
         action=SECURITY_PAGE,
     ),
     Event.KEY_REMOVED: Notice(
         MailKind.NOTICE,
-        subject=lambda event: "A security key was removed",
+        subject=lambda event: _("A security key was removed"),
         lines=lambda event: [
-            f"The security key {_key_name(event)} was removed from your account and no "
-            "longer signs you in."
+            _("The security key %(key)s was removed from your account and no longer signs you in.")
+            % {"key": _key_name(event)}
         ],
         applies=_not_last,
         action=SECURITY_PAGE,
     ),
     Event.APP_ADDED: Notice(
         MailKind.NOTICE,
-        subject=lambda event: "An authenticator app was added",
+        subject=lambda event: _("An authenticator app was added"),
         lines=lambda event: [
-            "An authenticator app was added to your account. Its codes can now be used "
-            "as your second factor when you sign in, besides your security keys."
+            _(
+                "An authenticator app was added to your account. Its codes can now be used "
+                "as your second factor when you sign in, besides your security keys."
+            )
         ],
         action=SECURITY_PAGE,
     ),
     Event.APP_REMOVED: Notice(
         MailKind.NOTICE,
-        subject=lambda event: "Your authenticator app was removed",
+        subject=lambda event: _("Your authenticator app was removed"),
         lines=lambda event: [
-            "The authenticator app was removed from your account; its codes no longer "
-            "work. Your security keys and recovery codes still do."
+            _(
+                "The authenticator app was removed from your account; its codes no longer "
+                "work. Your security keys and recovery codes still do."
+            )
         ],
         applies=_not_last,
         action=SECURITY_PAGE,
     ),
     Event.KEY_CLONE_DETECTED: Notice(
         MailKind.NOTICE,
-        subject=lambda event: "A security key was refused",
+        subject=lambda event: _("A security key was refused"),
         lines=lambda event: [
-            f"A sign-in with your security key {_key_name(event)} was refused: the key's "
-            "use counter went backwards, which happens when a key was copied. If you did "
-            "not just sign in, remove the key under Security and change your password."
+            _(
+                "A sign-in with your security key %(key)s was refused: the key's "
+                "use counter went backwards, which happens when a key was copied. If you did "
+                "not just sign in, remove the key under Security and change your password."
+            )
+            % {"key": _key_name(event)}
         ],
         action=SECURITY_PAGE,
     ),
     Event.AUTHENTICATOR_REPLACED: Notice(
         MailKind.NOTICE,
-        subject=lambda event: "Your authenticator app was replaced",
+        subject=lambda event: _("Your authenticator app was replaced"),
         lines=lambda event: [
-            "A new authenticator app now protects your account; the old one stopped "
-            "working. You also received a new set of recovery codes."
+            _(
+                "A new authenticator app now protects your account; the old one stopped "
+                "working. You also received a new set of recovery codes."
+            )
         ],
         action=SECURITY_PAGE,
     ),
@@ -228,20 +267,28 @@ NOTICES: dict[str, Notice] = {
     Event.BREAK_GLASS_RESET: _DISABLED,
     Event.RECOVERY_REGENERATED: Notice(
         MailKind.NOTICE,
-        subject=lambda event: "New recovery codes were generated",
+        subject=lambda event: _("New recovery codes were generated"),
         lines=lambda event: [
-            "A new set of recovery codes was generated. The previous codes no longer work."
+            _("A new set of recovery codes was generated. The previous codes no longer work.")
         ],
         action=SECURITY_PAGE,
     ),
     Event.RECOVERY_USED: Notice(
         MailKind.NOTICE,
-        subject=lambda event: "A recovery code was used",
+        subject=lambda event: _("A recovery code was used"),
         lines=lambda event: [
-            f"A recovery code was used to sign in to your account. {_remaining(event)} "
-            f"unused code{'s' if _remaining(event) != 1 else ''} remain.",
-            "If you no longer have your authenticator app, set up a new one on your "
-            "Security page; running low on codes, generate a new set there.",
+            ngettext(
+                "A recovery code was used to sign in to your account. %(count)d unused "
+                "code remains.",
+                "A recovery code was used to sign in to your account. %(count)d unused "
+                "codes remain.",
+                _remaining(event),
+            )
+            % {"count": _remaining(event)},
+            _(
+                "If you no longer have your authenticator app, set up a new one on your "
+                "Security page; running low on codes, generate a new set there."
+            ),
         ],
         action=SECURITY_PAGE,
     ),
@@ -250,12 +297,17 @@ NOTICES: dict[str, Notice] = {
     # The codes themselves are generated by the worker, when the message is sent (H3).
     Event.RECOVERY_RESENT: Notice(
         MailKind.RECOVERY_CODES,
-        subject=lambda event: "Your new recovery codes",
+        subject=lambda event: _("Your new recovery codes"),
         lines=lambda event: [
-            f"An administrator ({_admin_name(event)}) sent you a new set of recovery "
-            "codes. Each works once; the previous codes no longer work.",
-            "Sign in with your password and one of these codes, then set up your "
-            "authenticator app again on your Security page.",
+            _(
+                "An administrator (%(name)s) sent you a new set of recovery codes. Each "
+                "works once; the previous codes no longer work."
+            )
+            % {"name": _admin_name(event)},
+            _(
+                "Sign in with your password and one of these codes, then set up your "
+                "authenticator app again on your Security page."
+            ),
         ],
         action=SECURITY_PAGE,
     ),
@@ -263,7 +315,7 @@ NOTICES: dict[str, Notice] = {
     # signs in through its provider and gets no invitation.
     Event.ACCOUNT_CREATED: Notice(
         MailKind.INVITATION,
-        subject=lambda event: "You are invited",
+        subject=lambda event: _("You are invited"),
         applies=lambda event: "via" not in event.detail,
     ),
     # Queued for every request within the client's limit, whether or not the address
@@ -271,7 +323,7 @@ NOTICES: dict[str, Notice] = {
     # requester's budget (I2), or sends nothing. A refusal's record queues nothing.
     Event.PASSWORD_RESET_REQUESTED: Notice(
         MailKind.PASSWORD_RESET,
-        subject=lambda event: "Reset your password",
+        subject=lambda event: _("Reset your password"),
         applies=lambda event: "mail_limit" in event.detail,
         to_typed_address=True,
     ),

@@ -1,5 +1,9 @@
 """Turning a queued row into a message, at send time (H3).
 
+Every text is produced here too, in the reader's language (L4): their account's
+choice, or the helpdesk's LANGUAGE_CODE when they made none (a mail has no browser
+to ask).
+
 Secrets are produced here, never stored in the queue: the reset and invitation links
 (Django's one-time tokens) and an administrator's resent recovery codes, which
 replace the old set only once the mail server accepted them (`on_accepted`).
@@ -16,9 +20,10 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from deskguard.accounts.models import User, normalize_email
 from deskguard.accounts.portal import Portal, portal_of
@@ -65,7 +70,8 @@ class Prepared:
 def _message(
     mail: OutboundMail, *, template: str, context: dict[str, Any], reader: User
 ) -> Prepared:
-    """Both parts rendered in the reader's time zone (L2)."""
+    """Both parts rendered in the reader's time zone (L2); the caller has activated the
+    reader's language (`_in_language`)."""
     context = {"site_name": settings.SITE_NAME, "base_url": settings.BASE_URL, **context}
     zone = reader.zone
     context["zone_name"] = zone.key
@@ -112,8 +118,8 @@ def _action_link(user: User, action: Action) -> tuple[str, str]:
     """The button's words and absolute URL. The Security page exists only for an
     account that may have 2FA (D2); otherwise the profile is where it acts."""
     if action.url_name == "security" and not twofactor_allowed(user, policy_current()):
-        return "Open your profile", portal_link(user, "profile")
-    return action.label, portal_link(user, action.url_name)
+        return _("Open your profile"), portal_link(user, "profile")
+    return str(action.label), portal_link(user, action.url_name)
 
 
 def _notice_context(mail: OutboundMail, event: AuditEvent, user: User) -> dict[str, Any]:
@@ -139,10 +145,17 @@ def _notice_context(mail: OutboundMail, event: AuditEvent, user: User) -> dict[s
     }
 
 
+def mail_language(user: User) -> str:
+    """L4: the language of the account's mails; blank (follow the browser) has no
+    browser here and falls back to the helpdesk's."""
+    return user.language or settings.LANGUAGE_CODE
+
+
 def _notice(mail: OutboundMail) -> Prepared:
     event, user = _event(mail), _active_recipient(mail)
-    context = _notice_context(mail, event, user)
-    return _message(mail, template="security_notice", context=context, reader=user)
+    with translation.override(mail_language(user)):
+        context = _notice_context(mail, event, user)
+        return _message(mail, template="security_notice", context=context, reader=user)
 
 
 def _recovery_codes(mail: OutboundMail) -> Prepared:
@@ -152,9 +165,10 @@ def _recovery_codes(mail: OutboundMail) -> Prepared:
     if not twofactor_active(user):
         raise NothingToSend("two-factor authentication was turned off since")
     codes = recovery.codes_new()
-    context = _notice_context(mail, event, user)
-    context["codes"] = [recovery.display(code) for code in codes]
-    prepared = _message(mail, template="security_notice", context=context, reader=user)
+    with translation.override(mail_language(user)):
+        context = _notice_context(mail, event, user)
+        context["codes"] = [recovery.display(code) for code in codes]
+        prepared = _message(mail, template="security_notice", context=context, reader=user)
     prepared.on_accepted = lambda: recovery_codes_set(user=user, codes=codes)
     return prepared
 
@@ -164,8 +178,14 @@ def _invitation(mail: OutboundMail) -> Prepared:
     if user.has_usable_password():
         raise NothingToSend("the account already has a password")
     link = one_time_link(user, url_name="invitation")
-    context = {"user": user, "link": link, "invited_by": event.actor, "subject": "You are invited"}
-    return _message(mail, template="invitation", context=context, reader=user)
+    with translation.override(mail_language(user)):
+        context = {
+            "user": user,
+            "link": link,
+            "invited_by": event.actor,
+            "subject": _("You are invited"),
+        }
+        return _message(mail, template="invitation", context=context, reader=user)
 
 
 def _password_reset(mail: OutboundMail) -> Prepared:
@@ -187,8 +207,9 @@ def _password_reset(mail: OutboundMail) -> Prepared:
     if not keys or not throttle_reserve(*keys):
         raise NothingToSend("the reset mails this requester may cause are used up for now")
     link = one_time_link(user, url_name="password-reset-confirm", portal=portal)
-    context = {"user": user, "link": link, "subject": "Reset your password"}
-    prepared = _message(mail, template="password_reset", context=context, reader=user)
+    with translation.override(mail_language(user)):
+        context = {"user": user, "link": link, "subject": _("Reset your password")}
+        prepared = _message(mail, template="password_reset", context=context, reader=user)
     prepared.on_accepted = lambda: throttle_settle_failure(*keys)  # a use, with its delay
     prepared.on_not_sent = lambda: throttle_settle_success(refund=keys)
     return prepared

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Count, Min
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from deskguard.accounts.models import User
 from deskguard.audit.models import AuditEvent
@@ -42,7 +43,7 @@ def mail_retry(*, mail_id: int) -> OutboundMail:
         status=MailStatus.WAITING, next_attempt_at=None
     )
     if not updated:
-        raise RetryRefused("Only a message that failed can be sent again.")
+        raise RetryRefused(gettext("Only a message that failed can be sent again."))
     mail_deliver.enqueue(mail_id)
     return OutboundMail.objects.get(pk=mail_id)
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 
 from deskguard.httputil import AuthenticatedHttpRequest
@@ -114,5 +115,8 @@ def mail_retry_view(request: AuthenticatedHttpRequest, mail_id: int) -> HttpResp
     except RetryRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"The message to {mail.to_address} is queued again.")
+        messages.success(
+            request,
+            gettext("The message to %(address)s is queued again.") % {"address": mail.to_address},
+        )
     return redirect("agent:admin-mail-detail", mail_id=mail_id)

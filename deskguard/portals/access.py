@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from deskguard.accounts.portal import Portal
 
@@ -30,9 +31,11 @@ def portal_refusal(
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path(), reverse(portal.url("signin")))
     if user.kind != portal.kind:
-        raise PermissionDenied(f"This page belongs to the {portal.label}.")
+        raise PermissionDenied(
+            gettext("This page belongs to the %(portal)s.") % {"portal": portal.label}
+        )
     if admin and not user.is_admin:
-        raise PermissionDenied("Only administrators can open this page.")
+        raise PermissionDenied(gettext("Only administrators can open this page."))
     return None
 
 

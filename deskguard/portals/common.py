@@ -6,8 +6,11 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext
 
 from deskguard.accounts.forms import BoundedPasswordChangeForm, ProfileForm
+from deskguard.accounts.middleware import request_language
 from deskguard.accounts.portal import Portal
 from deskguard.audit.models import Event
 from deskguard.events import security_event
@@ -20,7 +23,9 @@ def profile_page(request: AuthenticatedHttpRequest, portal: Portal) -> HttpRespo
     if request.method == "POST":
         if form.is_valid():
             form.save()
-            messages.success(request, "Your profile is saved.")
+            # L4: a new language applies from this answer on, its message included.
+            translation.activate(request_language(request))
+            messages.success(request, gettext("Your profile is saved."))
             return redirect(portal.url("profile"))
     return render(
         request,
@@ -38,7 +43,7 @@ def password_page(request: AuthenticatedHttpRequest, portal: Portal) -> HttpResp
         # Keep this session; other sessions of the account end with the old hash.
         update_session_auth_hash(request, user)
         security_event(event=Event.PASSWORD_CHANGED, request=request, subject=user)
-        messages.success(request, "Your password is changed.")
+        messages.success(request, gettext("Your password is changed."))
         return redirect(portal.url("profile"))
     return render(
         request,

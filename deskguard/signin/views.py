@@ -10,6 +10,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -60,7 +62,7 @@ def signin(request: HttpRequest) -> HttpResponse:
         if result.outcome is Outcome.THROTTLED and result.retry_at:
             error, status = retry_message(result.retry_at), 429
         else:
-            error = texts.GENERIC_FAILURE
+            error = str(texts.GENERIC_FAILURE)
     return render(
         request,
         "signin/signin.html",
@@ -81,6 +83,10 @@ def challenge(request: HttpRequest) -> HttpResponse:
         # tab, and an expired one can do nothing.
         messages.error(request, texts.EXPIRED)
         return redirect(portal.url("signin"))
+    # L4: the step belongs to the account whose password was right: its language,
+    # when it chose one, rather than the browser's (the middleware ends it).
+    if step.pending.user.language:
+        translation.activate(step.pending.user.language)
     form = SecondFactorForm(form_data(request))
     status, retry_in = 200, 0
     if request.method == "POST":
@@ -114,7 +120,7 @@ def challenge_key(request: HttpRequest) -> HttpResponse:
     form = KeyReplyForm(form_data(request))
     error, status, retry_in = "", 400, 0
     if not step.keys_usable:
-        error = "This account has no security key that works on this site."
+        error = gettext("This account has no security key that works on this site.")
     elif form.is_valid():
         outcome = challenge_submit(
             request, portal=portal, step=step, factor=Factor.KEY, reply=form.cleaned_data["reply"]
@@ -158,7 +164,7 @@ def _challenge_page(
     if not step.has_app:
         # Only keys: the field takes a recovery code (letters and digits).
         code = form.fields["code"]
-        code.label = "Recovery code"
+        code.label = gettext("Recovery code")
         code.widget.attrs.update(inputmode="text")
     return render(
         request,

@@ -15,6 +15,8 @@ from django.forms.utils import pretty_name
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
@@ -36,7 +38,7 @@ from .models import ProviderPortals, SSOProvider
 
 TAB = "sso"
 PENDING = "sso-provider"
-NO_MAIL = "No email is sent."
+NO_MAIL = _("No email is sent.")
 
 
 @admin_required
@@ -63,7 +65,7 @@ def provider_edit(request: AuthenticatedHttpRequest, provider_id: int) -> HttpRe
     form = ProviderForm(form_data(request), instance=provider)
     if request.method == "POST" and form.is_valid():
         if not _changes(provider, form):
-            messages.info(request, "Nothing changed.")
+            messages.info(request, gettext("Nothing changed."))
             return redirect("agent:admin-sso")
         return _submit(request, provider=provider)
     return _form_page(request, form, provider=provider)
@@ -89,7 +91,9 @@ def provider_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
     if submitted is None or (provider_id and provider is None) or not form.is_valid():
         # Nothing waiting, or no longer valid (the slug was taken, the provider removed).
         submitted_clear(request, PENDING)
-        messages.info(request, "There is no provider change waiting for your confirmation.")
+        messages.info(
+            request, gettext("There is no provider change waiting for your confirmation.")
+        )
         return redirect("agent:admin-sso")
     if request.method == "POST" and submitted.shown:
         submitted_clear(request, PENDING)
@@ -100,7 +104,10 @@ def provider_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
                 by=request.user,
                 request=request,
             )
-            messages.success(request, f"{provider.name} is added. Register its callback URL.")
+            messages.success(
+                request,
+                gettext("%(name)s is added. Register its callback URL.") % {"name": provider.name},
+            )
         else:
             services.sso_provider_update(
                 provider=provider,
@@ -109,15 +116,17 @@ def provider_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
                 by=request.user,
                 request=request,
             )
-            messages.success(request, f"{provider.name} is saved.")
+            messages.success(request, gettext("%(name)s is saved.") % {"name": provider.name})
         return redirect("agent:admin-sso")
     submitted_put(request, PENDING, submitted.data, shown=True, secret=True)
     name = form.cleaned_data["name"]
     return confirmation_page(
         request,
-        title=f"Change {provider.name}" if provider else f"Add {name}",
+        title=gettext("Change %(name)s") % {"name": provider.name}
+        if provider
+        else gettext("Add %(name)s") % {"name": name},
         consequences=_describe(request, form, provider),
-        button="Save" if provider else "Add the provider",
+        button=gettext("Save") if provider else gettext("Add the provider"),
         cancel=reverse("agent:admin-sso-edit", args=[provider.pk])
         if provider
         else reverse("agent:admin-sso-new"),
@@ -132,20 +141,26 @@ def provider_delete(request: AuthenticatedHttpRequest, provider_id: int) -> Http
     provider = get_object_or_404(SSOProvider, pk=provider_id)
     if request.method == "POST":
         services.sso_provider_delete(provider=provider, by=request.user, request=request)
-        messages.success(request, f"{provider.name} is removed.")
+        messages.success(request, gettext("%(name)s is removed.") % {"name": provider.name})
         return redirect("agent:admin-sso")
     return confirmation_page(
         request,
-        title=f"Remove {provider.name}",
+        title=gettext("Remove %(name)s") % {"name": provider.name},
         consequences=[
-            f"{provider.name} is removed and its “Sign in with {provider.name}” button "
-            "disappears from the sign-in pages at once.",
-            "Accounts keep their password and second factor. Those who only ever signed "
-            f"in with {provider.name} have no password: they choose one with “Forgot your "
-            "password?” on the sign-in page.",
-            NO_MAIL,
+            gettext(
+                "%(name)s is removed and its “Sign in with %(name)s” button "
+                "disappears from the sign-in pages at once."
+            )
+            % {"name": provider.name},
+            gettext(
+                "Accounts keep their password and second factor. Those who only ever signed "
+                "in with %(name)s have no password: they choose one with “Forgot your "
+                "password?” on the sign-in page."
+            )
+            % {"name": provider.name},
+            str(NO_MAIL),
         ],
-        button="Remove",
+        button=gettext("Remove"),
         cancel=reverse("agent:admin-sso"),
         tab=TAB,
     )
@@ -166,8 +181,11 @@ def _describe(request: HttpRequest, form: ProviderForm, provider: SSOProvider | 
     shown_on = dict(ProviderPortals.choices)[settings.portals]
     if provider is None:
         lines = [
-            f"{name} is added as a single sign-on provider: issuer {settings.issuer}, "
-            f"client ID {settings.client_id}.",
+            gettext(
+                "%(name)s is added as a single sign-on provider: issuer %(issuer)s, "
+                "client ID %(client_id)s."
+            )
+            % {"name": name, "issuer": settings.issuer, "client_id": settings.client_id},
         ]
     else:
         labels = {
@@ -177,7 +195,7 @@ def _describe(request: HttpRequest, form: ProviderForm, provider: SSOProvider | 
         lines = [
             f"{labels[field]}: "
             + (
-                "a new secret replaces the stored one"
+                gettext("a new secret replaces the stored one")
                 if field == "client_secret"
                 else f"{getattr(provider, field)} → {getattr(settings, field)}"
             )
@@ -186,22 +204,27 @@ def _describe(request: HttpRequest, form: ProviderForm, provider: SSOProvider | 
         ]
     if settings.enabled:
         lines.append(
-            f"Its “Sign in with {name}” button is shown on: {shown_on}. Whoever {name} "
-            "signs in with a verified email address of an account here is signed in to "
-            "that account without a second factor: two-factor authentication covers "
-            "password sign-in only."
+            gettext(
+                "Its “Sign in with %(name)s” button is shown on: %(shown_on)s. Whoever "
+                "%(name)s signs in with a verified email address of an account here is signed "
+                "in to that account without a second factor: two-factor authentication "
+                "covers password sign-in only."
+            )
+            % {"name": name, "shown_on": shown_on}
         )
         if (
             settings.portals != ProviderPortals.AGENT
             and policy_current(request).sso_create_contacts
         ):
             lines.append(
-                "A first sign-in with an address that has no account creates a contact "
-                "(Customer Portal · Security)."
+                gettext(
+                    "A first sign-in with an address that has no account creates a contact "
+                    "(Customer Portal · Security)."
+                )
             )
     else:
-        lines.append("It is disabled: no button and no sign-in until it is enabled.")
-    lines.append(NO_MAIL)
+        lines.append(gettext("It is disabled: no button and no sign-in until it is enabled."))
+    lines.append(str(NO_MAIL))
     return lines
 
 

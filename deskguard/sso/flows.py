@@ -20,6 +20,8 @@ from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrPromise
 
 from deskguard.accounts.models import Kind, User, normalize_email
 from deskguard.accounts.portal import Portal
@@ -201,34 +203,36 @@ def contact_create_from_sso(*, email: str, name: str, provider: SSOProvider) -> 
     return user
 
 
-MESSAGES: dict[Reason, str] = {
+MESSAGES: dict[Reason, StrPromise] = {
     Reason.STATE_MISMATCH: (
-        "This sign-in attempt expired or was started in another browser. Please try again."
+        _("This sign-in attempt expired or was started in another browser. Please try again.")
     ),
-    Reason.NONCE_MISMATCH: "The answer from {provider} did not belong to this sign-in attempt.",
-    Reason.TOKEN_EXPIRED: "The answer from {provider} had expired. Please try again.",
-    Reason.TOKEN_INVALID: "The answer from {provider} could not be verified.",
-    Reason.EMAIL_MISSING: "{provider} did not tell us your email address.",
+    Reason.NONCE_MISMATCH: _("The answer from {provider} did not belong to this sign-in attempt."),
+    Reason.TOKEN_EXPIRED: _("The answer from {provider} had expired. Please try again."),
+    Reason.TOKEN_INVALID: _("The answer from {provider} could not be verified."),
+    Reason.EMAIL_MISSING: _("{provider} did not tell us your email address."),
     Reason.EMAIL_UNVERIFIED: (
-        "{provider} has not verified your email address, so it cannot be used to sign in."
+        _("{provider} has not verified your email address, so it cannot be used to sign in.")
     ),
     Reason.EMAIL_INVALID: (
-        "{provider} sent an email address that is not valid, so it cannot be used to sign in."
+        _("{provider} sent an email address that is not valid, so it cannot be used to sign in.")
     ),
     Reason.NAME_INVALID: (
-        "{provider} sent a name that is not valid (longer than 150 characters, or with "
-        "control characters), so no account could be created. Correct your name at "
-        "{provider}, or ask the helpdesk for an account."
+        _(
+            "{provider} sent a name that is not valid (longer than 150 characters, or with "
+            "control characters), so no account could be created. Correct your name at "
+            "{provider}, or ask the helpdesk for an account."
+        )
     ),
-    Reason.UNKNOWN_ACCOUNT: "There is no {portal} account for {email}.",
-    Reason.ACCOUNT_DEACTIVATED: "The account for {email} is deactivated.",
-    Reason.WRONG_PORTAL: "The account for {email} does not sign in to the {portal}.",
+    Reason.UNKNOWN_ACCOUNT: _("There is no {portal} account for {email}."),
+    Reason.ACCOUNT_DEACTIVATED: _("The account for {email} is deactivated."),
+    Reason.WRONG_PORTAL: _("The account for {email} does not sign in to the {portal}."),
     Reason.PROVIDER_UNREACHABLE: (
-        "{provider} is not reachable right now. Try again later, or sign in with your password."
+        _("{provider} is not reachable right now. Try again later, or sign in with your password.")
     ),
-    Reason.PROVIDER_ERROR: "{provider} did not sign you in.",
+    Reason.PROVIDER_ERROR: _("{provider} did not sign you in."),
     Reason.MISCONFIGURED: (
-        "Sign-in with {provider} is not set up correctly. Please tell an administrator."
+        _("Sign-in with {provider} is not set up correctly. Please tell an administrator.")
     ),
 }
 
@@ -251,5 +255,7 @@ def sso_fail(
         detail=detail,
     )
     logger.warning("SSO sign-in refused: %s via %s", error.reason.value, provider.method)
-    text = MESSAGES[error.reason].format(provider=provider.name, portal=portal.label, email=email)
+    text = str(MESSAGES[error.reason]).format(
+        provider=provider.name, portal=portal.label, email=email
+    )
     messages.error(request, text)

@@ -6,6 +6,7 @@ from typing import Any
 
 from authlib.common.security import is_secure_transport
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .models import DEFAULT_SCOPES, ProviderKind, ProviderPortals, SSOProvider
 from .services import ProviderSettings
@@ -17,34 +18,41 @@ SUGGESTED_ISSUERS = {
 
 
 class ProviderForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="Shown on the button: “Sign in with …”.")
+    name = forms.CharField(
+        max_length=100, label=_("Name"), help_text=_("Shown on the button: “Sign in with …”.")
+    )
     slug = forms.SlugField(
         max_length=50,
-        help_text="Part of the callback URL and of the audit method “sso:&lt;slug&gt;”.",
+        label=_("Slug"),
+        help_text=_("Part of the callback URL and of the audit method “sso:&lt;slug&gt;”."),
     )
-    kind = forms.ChoiceField(choices=ProviderKind.choices, initial=ProviderKind.CUSTOM)
+    kind = forms.ChoiceField(
+        choices=ProviderKind.choices, initial=ProviderKind.CUSTOM, label=_("Kind")
+    )
     issuer = forms.URLField(
         max_length=500,
-        label="Issuer or discovery URL",
-        help_text="For example https://accounts.google.com, or "
-        "https://login.microsoftonline.com/&lt;tenant-id&gt;/v2.0 for Microsoft.",
+        label=_("Issuer or discovery URL"),
+        help_text=_(
+            "For example https://accounts.google.com, or "
+            "https://login.microsoftonline.com/&lt;tenant-id&gt;/v2.0 for Microsoft."
+        ),
         assume_scheme="https",
     )
-    client_id = forms.CharField(max_length=255, label="Client ID")
+    client_id = forms.CharField(max_length=255, label=_("Client ID"))
     client_secret = forms.CharField(
         max_length=1000,
         required=False,
-        label="Client secret",
+        label=_("Client secret"),
         # render_value=False: the stored secret never travels back to a browser.
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Stored encrypted. Leave empty for a public client (PKCE only).",
+        help_text=_("Stored encrypted. Leave empty for a public client (PKCE only)."),
         strip=True,
     )
-    scopes = forms.CharField(max_length=255, initial=DEFAULT_SCOPES)
+    scopes = forms.CharField(max_length=255, initial=DEFAULT_SCOPES, label=_("Scopes"))
     portals = forms.ChoiceField(
-        choices=ProviderPortals.choices, initial=ProviderPortals.BOTH, label="Show the button on"
+        choices=ProviderPortals.choices, initial=ProviderPortals.BOTH, label=_("Show the button on")
     )
-    enabled = forms.BooleanField(required=False, initial=True)
+    enabled = forms.BooleanField(required=False, initial=True, label=_("Enabled"))
 
     def __init__(self, *args: Any, instance: SSOProvider | None = None, **kwargs: Any) -> None:
         self.instance = instance
@@ -58,7 +66,7 @@ class ProviderForm(forms.Form):
             )
         super().__init__(*args, **kwargs)
         if instance is not None and instance.has_client_secret:
-            self.fields["client_secret"].help_text = (
+            self.fields["client_secret"].help_text = _(
                 "A secret is stored (encrypted). Leave empty to keep it; type a new one to "
                 "replace it."
             )
@@ -69,7 +77,7 @@ class ProviderForm(forms.Form):
         if self.instance is not None:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
-            raise forms.ValidationError("Another provider uses this slug.")
+            raise forms.ValidationError(_("Another provider uses this slug."))
         return slug
 
     def clean_issuer(self) -> str:
@@ -77,9 +85,9 @@ class ProviderForm(forms.Form):
         # Tokens and secrets must not cross the network in clear; plain http is
         # accepted only for a provider on this machine (the local test provider).
         if not is_secure_transport(issuer):
-            raise forms.ValidationError("Use an https:// URL (http only for 127.0.0.1).")
+            raise forms.ValidationError(_("Use an https:// URL (http only for 127.0.0.1)."))
         if "<" in issuer or "%3C" in issuer:
-            raise forms.ValidationError("Replace the placeholder with your tenant ID.")
+            raise forms.ValidationError(_("Replace the placeholder with your tenant ID."))
         return issuer
 
     def clean_scopes(self) -> str:

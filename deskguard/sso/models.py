@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from deskguard.accounts.portal import Portal
 from deskguard.crypto import secret_decrypt, secret_encrypt
@@ -18,15 +19,15 @@ DEFAULT_SCOPES = "openid email profile"
 
 
 class ProviderKind(models.TextChoices):
-    CUSTOM = "custom", "Custom OpenID Connect"
-    GOOGLE = "google", "Google-style social login"
-    MICROSOFT = "microsoft", "Microsoft-style social login"
+    CUSTOM = "custom", _("Custom OpenID Connect")
+    GOOGLE = "google", _("Google-style social login")
+    MICROSOFT = "microsoft", _("Microsoft-style social login")
 
 
 class ProviderPortals(models.TextChoices):
-    AGENT = "agent", "Agent Portal"
-    CUSTOMER = "customer", "Customer Portal"
-    BOTH = "both", "Both portals"
+    AGENT = "agent", _("Agent Portal")
+    CUSTOMER = "customer", _("Customer Portal")
+    BOTH = "both", _("Both portals")
 
 
 class SSOProvider(models.Model):

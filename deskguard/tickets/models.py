@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Status(models.TextChoices):
-    OPEN = "open", "Open"
-    PENDING = "pending", "Pending"
-    CLOSED = "closed", "Closed"
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending")
+    CLOSED = "closed", _("Closed")
 
 
 class Ticket(models.Model):

@@ -9,6 +9,8 @@ from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from deskguard.accounts.models import Kind, User
 from deskguard.audit.models import Event
@@ -51,7 +53,7 @@ class ActionRefused(Exception):
 # the administrator sees how many before it applies (no sudo mode: it weakens nothing).
 ENFORCING_VALUES = {"agents_enforce_2fa": True, "contacts_enforce_2fa": True}
 
-CONTACTS_ENFORCED_NOT_ALLOWED = (
+CONTACTS_ENFORCED_NOT_ALLOWED = _(
     "Two-factor authentication cannot be enforced for contacts while it is not allowed "
     "for them. Turn on “Allow two-factor authentication for contacts” as well, or leave "
     "enforcement off. Nothing was saved."
@@ -63,7 +65,7 @@ class ConfirmationNeeded(ActionRefused):
     seen its confirmation page."""
 
     def __init__(self, unconfirmed: list[str]) -> None:
-        super().__init__("Confirm the change first.")
+        super().__init__(gettext("Confirm the change first."))
         self.unconfirmed = unconfirmed
 
 
@@ -72,7 +74,7 @@ def policy_refusal(values: dict[str, bool]) -> str | None:
     contacts while not allowing it would require what is barred; it is refused, never
     silently corrected."""
     if values.get("contacts_enforce_2fa") and not values.get("contacts_allow_2fa"):
-        return CONTACTS_ENFORCED_NOT_ALLOWED
+        return str(CONTACTS_ENFORCED_NOT_ALLOWED)
     return None
 
 
@@ -126,7 +128,7 @@ def policy_update(
     unconfirmed = set(policy_to_confirm(diff)) - set(confirmed)
     if unconfirmed:
         raise ConfirmationNeeded(sorted(unconfirmed))
-    for name, (_, new) in diff.items():
+    for name, (_old, new) in diff.items():
         setattr(policy, name, new)
     if diff:
         policy.save()
@@ -139,14 +141,16 @@ def policy_update(
 def disable_refusal(*, admin: User, target: User) -> str | None:
     """Why an administrator may not disable `target`'s 2FA, or None if they may."""
     if not admin.is_admin:
-        return "Only administrators can do this."
+        return gettext("Only administrators can do this.")
     if target.kind == Kind.CONTACT and twofactor_enforced(target, policy_current()):
-        return (
+        return gettext(
             "Two-factor authentication is enforced for all contacts, so it cannot be "
             "turned off for one contact. Resend recovery codes instead."
         )
     if not twofactor_active(target):
-        return f"{target.email} does not have two-factor authentication on."
+        return gettext("%(email)s does not have two-factor authentication on.") % {
+            "email": target.email
+        }
     return None
 
 
@@ -165,11 +169,13 @@ def admin_twofactor_disable(request: HttpRequest, *, admin: User, target: User) 
 
 def resend_refusal(*, admin: User, target: User) -> str | None:
     if not admin.is_admin:
-        return "Only administrators can do this."
+        return gettext("Only administrators can do this.")
     if target.kind != Kind.CONTACT:
-        return "Recovery codes can be resent to contacts only."
+        return gettext("Recovery codes can be resent to contacts only.")
     if not twofactor_active(target):
-        return f"{target.email} does not have two-factor authentication on."
+        return gettext("%(email)s does not have two-factor authentication on.") % {
+            "email": target.email
+        }
     return None
 
 

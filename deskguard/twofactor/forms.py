@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from deskguard.accounts.forms import PASSWORD_MAX
 
@@ -14,7 +15,7 @@ from . import recovery, webauthn
 from .verify import Factor
 
 _SPACES = re.compile(r"[\s\-]+")
-CODE_HELP = "Enter the 6-digit code from your authenticator app, or one of your recovery codes."
+CODE_HELP = _("Enter the 6-digit code from your authenticator app, or one of your recovery codes.")
 
 
 def _otp_widget() -> forms.TextInput:
@@ -54,7 +55,7 @@ class CodeForm(forms.Form):
 class SecondFactorForm(CodeForm):
     """A TOTP code or a recovery code in one field (C1, C4)."""
 
-    code = forms.CharField(max_length=64, label="Verification code", widget=_otp_widget())
+    code = forms.CharField(max_length=64, label=_("Verification code"), widget=_otp_widget())
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -71,12 +72,14 @@ class SecondFactorForm(CodeForm):
 
 
 class EnrollForm(CodeForm):
-    code = forms.CharField(max_length=64, label="6-digit code from your app", widget=_otp_widget())
+    code = forms.CharField(
+        max_length=64, label=_("6-digit code from your app"), widget=_otp_widget()
+    )
 
     def clean_code(self) -> str:
         code = totp_digits(self.cleaned_data["code"])
         if code is None:
-            raise forms.ValidationError("Enter the 6 digits your authenticator app shows.")
+            raise forms.ValidationError(_("Enter the 6 digits your authenticator app shows."))
         return code
 
 
@@ -108,7 +111,7 @@ class KeyReplyForm(forms.Form):
         data = super().clean() or {}
         raw = data.get("credential", "")
         if not raw:
-            self.add_error(None, "Your security key did not answer. Try again.")
+            self.add_error(None, _("Your security key did not answer. Try again."))
         elif (reply := _reply(self, raw)) is not None:
             data["reply"] = reply
         return data
@@ -117,8 +120,8 @@ class KeyReplyForm(forms.Form):
 class KeyNameForm(forms.Form):
     name = forms.CharField(
         max_length=60,
-        label="Name of the key",
-        help_text="So you can tell your keys apart, e.g. “YubiKey on my keyring”.",
+        label=_("Name of the key"),
+        help_text=_("So you can tell your keys apart, e.g. “YubiKey on my keyring”."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
     )
 
@@ -172,4 +175,4 @@ class ReauthForm(SecondFactorForm):
 
 
 class ConfirmSavedForm(forms.Form):
-    saved = forms.BooleanField(label="I have saved these codes somewhere safe")
+    saved = forms.BooleanField(label=_("I have saved these codes somewhere safe"))

@@ -9,6 +9,8 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
@@ -60,7 +62,7 @@ def key_add(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
     """K1: name a key and register it with the browser. The account's first factor needs
     no re-authentication (like enabling the app); any later one does."""
     if not keys_offered(user, policy_current(request)):
-        return _refused(request, "Security keys are not offered on this helpdesk.")
+        return _refused(request, gettext("Security keys are not offered on this helpdesk."))
     active = twofactor_active(user)
     if active and not flows.reauth_recent(request):
         return _confirm_first(request, portal)
@@ -81,7 +83,9 @@ def key_add(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
             else:
                 if flows.fresh_codes(request) is not None and not active:
                     return redirect(portal.url("security-codes"))
-                messages.success(request, f"The security key “{key.label}” was added.")
+                messages.success(
+                    request, gettext("The security key “%(name)s” was added.") % {"name": key.label}
+                )
                 return redirect(portal.url("security"))
     options = keys.registration_options(user=user, binding=key_flows.session_binding(request))
     return render(
@@ -117,7 +121,7 @@ def factor_rename(request: HttpRequest, portal: Portal, user: User, pk: int) -> 
     if request.method == "POST" and form.is_valid():
         key = SecurityKey.objects.get(pk=factor.pk)
         key_flows.key_rename(request, user=user, key=key, name=form.cleaned_data["name"])
-        messages.success(request, "The security key was renamed.")
+        messages.success(request, gettext("The security key was renamed."))
         return redirect(portal.url("security"))
     return render(
         request,
@@ -127,7 +131,7 @@ def factor_rename(request: HttpRequest, portal: Portal, user: User, pk: int) -> 
     )
 
 
-LAST_FACTOR_ENFORCED = (
+LAST_FACTOR_ENFORCED = _(
     "This is your last second factor and your administrator requires two-factor "
     "authentication, so it cannot be removed. Add another one first."
 )
@@ -141,7 +145,7 @@ def factor_remove(request: HttpRequest, portal: Portal, user: User, pk: int) -> 
     last = SecondFactor.objects.filter(user=user).count() == 1
     if last and enforced:
         # K3/B6: the last factor cannot go while 2FA is enforced; a forged POST lands here.
-        return _refused(request, LAST_FACTOR_ENFORCED)
+        return _refused(request, str(LAST_FACTOR_ENFORCED))
     if not flows.reauth_recent(request):
         return _confirm_first(request, portal)
     if request.method == "POST":
@@ -149,7 +153,7 @@ def factor_remove(request: HttpRequest, portal: Portal, user: User, pk: int) -> 
         # removing the other one right now).
         removal = key_flows.factor_remove(request, user=user, factor=factor, enforced=enforced)
         if removal is key_flows.Removal.REFUSED:
-            return _refused(request, LAST_FACTOR_ENFORCED)
+            return _refused(request, str(LAST_FACTOR_ENFORCED))
         if removal is key_flows.Removal.TURNED_OFF:
             messages.success(
                 request, f"“{factor.label}” was removed. Two-factor authentication is off."

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
 from webauthn.helpers import bytes_to_base64url
 
 from deskguard.accounts.models import User
@@ -131,7 +132,9 @@ def registration_check(*, user: User, reply: webauthn.Reply, binding: str) -> we
         user=user, purpose=Purpose.REGISTER, binding=binding, challenge=reply.challenge
     ):
         raise RegistrationRefused(
-            "The security key was not added: this page expired or was already used. Try again."
+            gettext(
+                "The security key was not added: this page expired or was already used. Try again."
+            )
         )
     try:
         return webauthn.registration_verify(
@@ -139,7 +142,9 @@ def registration_check(*, user: User, reply: webauthn.Reply, binding: str) -> we
         )
     except (webauthn.WebAuthnException, ValueError, KeyError, TypeError) as error:
         raise RegistrationRefused(
-            "The security key was not added: its answer could not be verified for this site."
+            gettext(
+                "The security key was not added: its answer could not be verified for this site."
+            )
         ) from error
 
 
@@ -158,7 +163,7 @@ def key_store(*, user: User, name: str, registered: webauthn.Registered) -> Secu
                 aaguid=registered.aaguid,
             )
     except IntegrityError:
-        raise RegistrationRefused("This security key is already registered.") from None
+        raise RegistrationRefused(gettext("This security key is already registered.")) from None
 
 
 class KeyRefusal(Enum):

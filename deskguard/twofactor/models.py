@@ -9,11 +9,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class FactorKind(models.TextChoices):
-    APP = "app", "Authenticator app"
-    KEY = "key", "Security key"
+    APP = "app", _("Authenticator app")
+    KEY = "key", _("Security key")
 
 
 class SecondFactor(models.Model):
@@ -129,9 +130,9 @@ class WebAuthnChallenge(models.Model):
     deletes the expired ones. At most CHALLENGES_PER_ACCOUNT live per account."""
 
     class Purpose(models.TextChoices):
-        REGISTER = "register", "Register a key"
-        SIGNIN = "signin", "Second step of a sign-in"
-        REAUTH = "reauth", "Re-authentication"
+        REGISTER = "register", _("Register a key")
+        SIGNIN = "signin", _("Second step of a sign-in")
+        REAUTH = "reauth", _("Re-authentication")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     purpose = models.CharField(max_length=10, choices=Purpose.choices)

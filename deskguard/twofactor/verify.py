@@ -16,6 +16,8 @@ from enum import Enum
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from deskguard.accounts.models import User
 from deskguard.accounts.passwords import password_matches
@@ -205,39 +207,47 @@ def verdict_message(result: Result, *, with_password: bool = False) -> tuple[str
         return retry_message(result.retry_at), 429
     if result.verdict is Verdict.LOCKED:
         return (
-            "Sign-in with authenticator codes and security keys is locked after too many "
-            "failed attempts. Use one of your recovery codes, or ask an administrator."
+            _(
+                "Sign-in with authenticator codes and security keys is locked after too many "
+                "failed attempts. Use one of your recovery codes, or ask an administrator."
+            )
         ), 403
     if result.factor is Factor.KEY:
         text = key_message(result, with_password=with_password)
     elif result.verdict is Verdict.REPLAYED:
-        text = "That code was already used. Wait for the next code in your app."
+        text = _("That code was already used. Wait for the next code in your app.")
     elif with_password:
-        text = "The password or the code is not correct."
+        text = _("The password or the code is not correct.")
     else:
-        text = "That code is not correct."
+        text = _("That code is not correct.")
     if result.retry_at:
         text += " " + retry_message(result.retry_at)
     return text, 400
 
 
 KEY_REFUSALS = {
-    keys.KeyRefusal.CHALLENGE: "the request it answered was already used, has expired, or "
-    "belongs to another sign-in. Try again.",
-    keys.KeyRefusal.UNKNOWN_KEY: "it is not one of the keys registered for this account.",
-    keys.KeyRefusal.INVALID: "its answer could not be verified for this site.",
+    keys.KeyRefusal.CHALLENGE: gettext_lazy(
+        "the request it answered was already used, has expired, or "
+        "belongs to another sign-in. Try again."
+    ),
+    keys.KeyRefusal.UNKNOWN_KEY: gettext_lazy(
+        "it is not one of the keys registered for this account."
+    ),
+    keys.KeyRefusal.INVALID: gettext_lazy("its answer could not be verified for this site."),
 }
 
 
 def key_message(result: Result, *, with_password: bool = False) -> str:
     """K2: why a security key was refused, in words."""
     if result.verdict is Verdict.CLONED:
-        return (
+        return _(
             "The security key was not accepted: its use counter went backwards, which "
             "happens when a key was copied. Use another way to sign in; we have e-mailed "
             "you about it."
         )
     if with_password:
-        return "The password or the security key was not accepted."
+        return _("The password or the security key was not accepted.")
     reason = KEY_REFUSALS.get(result.refusal) if result.refusal else None
-    return "The security key was not accepted: " + (reason or "try again.")
+    return _("The security key was not accepted: %(reason)s") % {
+        "reason": reason or _("try again.")
+    }

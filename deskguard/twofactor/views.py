@@ -12,6 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
@@ -107,12 +109,14 @@ def enable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if flows.enrollment_confirm(request, user=user, code=form.cleaned_data["code"]):
             if flows.fresh_codes(request) is None:
-                messages.success(request, "Your authenticator app was added.")
+                messages.success(request, gettext("Your authenticator app was added."))
                 return redirect(portal.url("security"))
             return redirect(portal.url("security-codes"))
         form.code_refused(
-            "That code does not match. Check that your phone's clock is set "
-            "automatically and enter the newest code."
+            gettext(
+                "That code does not match. Check that your phone's clock is set "
+                "automatically and enter the newest code."
+            )
         )
     secret = flows.enrollment_secret(request)
     uri = totp.provisioning_uri(secret, user.email)
@@ -143,7 +147,8 @@ def codes(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
     fresh = flows.fresh_codes(request)
     if fresh is None:
         messages.info(
-            request, "Recovery codes are shown only once. Generate a new set if you lost them."
+            request,
+            gettext("Recovery codes are shown only once. Generate a new set if you lost them."),
         )
         return redirect(portal.url("security"))
     form = ConfirmSavedForm(form_data(request))
@@ -169,38 +174,46 @@ def codes(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
 
 
 CODES_SAVED = {
-    flows.Fresh.ENROLLED: "Two-factor authentication is on and your recovery codes are saved.",
-    flows.Fresh.REPLACED: "Your new authenticator app is set up and your recovery codes are saved.",
-    flows.Fresh.REGENERATED: "Your new recovery codes are saved. The old ones no longer work.",
+    flows.Fresh.ENROLLED: _("Two-factor authentication is on and your recovery codes are saved."),
+    flows.Fresh.REPLACED: _(
+        "Your new authenticator app is set up and your recovery codes are saved."
+    ),
+    flows.Fresh.REGENERATED: _("Your new recovery codes are saved. The old ones no longer work."),
 }
 
 
 REAUTH_PAGES = {
     "confirm": (
-        "Confirm it is you",
-        "Adding, renaming or removing a second factor needs a fresh proof of your "
-        "password and a second factor.",
-        "Continue",
+        _("Confirm it is you"),
+        _(
+            "Adding, renaming or removing a second factor needs a fresh proof of your "
+            "password and a second factor."
+        ),
+        _("Continue"),
         False,
     ),
     "replace": (
-        "Replace your authenticator app",
-        "Confirm it is you. Then scan a new QR code with your new phone; the old "
-        "app stops working as soon as the new one is verified.",
-        "Continue",
+        _("Replace your authenticator app"),
+        _(
+            "Confirm it is you. Then scan a new QR code with your new phone; the old "
+            "app stops working as soon as the new one is verified."
+        ),
+        _("Continue"),
         False,
     ),
     "regenerate": (
-        "Generate new recovery codes",
-        "Your current recovery codes stop working at once.",
-        "Generate new codes",
+        _("Generate new recovery codes"),
+        _("Your current recovery codes stop working at once."),
+        _("Generate new codes"),
         False,
     ),
     "disable": (
-        "Turn off two-factor authentication",
-        "Your authenticator and recovery codes will be removed. Signing in will "
-        "ask only for your password.",
-        "Turn off",
+        _("Turn off two-factor authentication"),
+        _(
+            "Your authenticator and recovery codes will be removed. Signing in will "
+            "ask only for your password."
+        ),
+        _("Turn off"),
         True,
     ),
 }
@@ -279,15 +292,17 @@ def disable(request: HttpRequest, portal: Portal, user: User) -> HttpResponse:
         # B6/D1/D2: under enforcement there is no button, and a forged POST lands here.
         messages.error(
             request,
-            "Two-factor authentication is required by your "
-            "administrator, so it cannot be turned off. You can replace your "
-            "authenticator app instead.",
+            gettext(
+                "Two-factor authentication is required by your "
+                "administrator, so it cannot be turned off. You can replace your "
+                "authenticator app instead."
+            ),
         )
         return render(request, "twofactor/refused.html", {"tab": "security"}, status=403)
 
     def done() -> HttpResponse:
         flows.twofactor_disable(request, user=user)
-        messages.success(request, "Two-factor authentication is off.")
+        messages.success(request, gettext("Two-factor authentication is off."))
         # I11: a contact whose 2FA outlived "allow" has no Security page once it is off.
         if twofactor_allowed(user, policy_current(request)):
             return redirect(portal.url("security"))

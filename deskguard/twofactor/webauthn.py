@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -143,7 +144,7 @@ def registration_options(
 def registration_verify(*, response: str, challenge: bytes) -> Registered:
     """Raises WebAuthnException (or ValueError for a reply that is not JSON)."""
     if len(response) > MAX_RESPONSE_CHARS:
-        raise ValueError("The security key's reply is too large.")
+        raise ValueError(gettext("The security key's reply is too large."))
     parsed = json.loads(response)
     rp = relying_party()
     verified = verify_registration_response(
@@ -191,16 +192,16 @@ def reply_parse(text: str) -> Reply:
     """ValueError (with a message for the user) for anything that is not a WebAuthn
     reply: too large, not JSON, no id, no client data with a challenge."""
     if len(text) > MAX_RESPONSE_CHARS:
-        raise ValueError("The security key's reply is too large.")
+        raise ValueError(gettext("The security key's reply is too large."))
     try:
         parsed = json.loads(text)
     except ValueError:
-        raise ValueError("The security key's reply could not be read.") from None
+        raise ValueError(gettext("The security key's reply could not be read.")) from None
     if not isinstance(parsed, dict) or not isinstance(parsed.get("response"), dict):
-        raise ValueError("The security key's reply could not be read.")
+        raise ValueError(gettext("The security key's reply could not be read."))
     credential_id = parsed.get("id")
     if not isinstance(credential_id, str) or not 0 < len(credential_id) <= 1400:
-        raise ValueError("The reply names no security key.")
+        raise ValueError(gettext("The reply names no security key."))
     client_data = parsed["response"].get("clientDataJSON")
     try:
         data = json.loads(base64url_to_bytes(client_data)) if isinstance(client_data, str) else None
@@ -208,7 +209,7 @@ def reply_parse(text: str) -> Reply:
         data = None
     challenge = data.get("challenge") if isinstance(data, dict) else None
     if not isinstance(challenge, str) or not 0 < len(challenge) <= 64:
-        raise ValueError("The security key's reply could not be read.")
+        raise ValueError(gettext("The security key's reply could not be read."))
     return Reply(text=text, credential_id=credential_id, challenge=challenge)
 
 

@@ -30,7 +30,8 @@ def test_l2_an_account_chooses_its_time_zone_and_language_on_its_profile(request
     response = client.post(
         url, {"name": "Renamed", "time_zone": "Europe/Berlin", "language": "de"}, follow=True
     )
-    assert b"Your profile is saved." in response.content
+    # L4: the chosen language applies at once, to this confirmation too.
+    assert "Ihr Profil ist gespeichert." in response.content.decode()
     user.refresh_from_db()
     assert (user.name, user.time_zone, user.language) == ("Renamed", "Europe/Berlin", "de")
     assert '<option value="Europe/Berlin" selected>Berlin</option>' in response.content.decode()

@@ -13,7 +13,10 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
+from django_stubs_ext import StrPromise
 
 from deskguard.accounts.models import Kind, User
 from deskguard.accounts.services import deactivate_refusal, user_deactivate
@@ -29,7 +32,7 @@ from .confirmation import confirmation_page, submitted_clear, submitted_get, sub
 from .sudo import sudo_redirect
 
 # K4. The https/localhost rule is the browsers' (README, "Security keys and passkeys").
-KEYS_HELP = (
+KEYS_HELP = _(
     "Offered as a second factor next to the authenticator app, where browsers allow them: "
     "when the helpdesk's address (DESKGUARD_BASE_URL) is https, or localhost. Keys already "
     "added keep working when this is switched off."
@@ -38,24 +41,28 @@ KEYS_HELP = (
 
 class PolicyForm(forms.Form):
     # The page's headings and the fields under each, in order.
-    sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    sections: tuple[tuple[str | StrPromise, tuple[str, ...]], ...] = ()
 
-    def grouped(self) -> list[tuple[str, list[forms.BoundField]]]:
+    def grouped(self) -> list[tuple[str | StrPromise, list[forms.BoundField]]]:
         return [(title, [self[name] for name in names]) for title, names in self.sections]
 
 
 class AgentLoginPolicyForm(PolicyForm):
-    sections = (("Two-factor authentication (2FA)", ("agents_enforce_2fa", "agents_allow_keys")),)
+    sections = (
+        (_("Two-factor authentication (2FA)"), ("agents_enforce_2fa", "agents_allow_keys")),
+    )
 
     agents_enforce_2fa = forms.BooleanField(
         required=False,
-        label="Enforce two-factor authentication (2FA) for all agents",
-        help_text="Administrators included. Agents without 2FA must set it up at their next "
-        "request. Single sign-on logins are not affected.",
+        label=_("Enforce two-factor authentication (2FA) for all agents"),
+        help_text=_(
+            "Administrators included. Agents without 2FA must set it up at their next "
+            "request. Single sign-on logins are not affected."
+        ),
     )
     agents_allow_keys = forms.BooleanField(
         required=False,
-        label="Allow security keys and passkeys for agents",
+        label=_("Allow security keys and passkeys for agents"),
         help_text=KEYS_HELP,
     )
 
@@ -63,34 +70,39 @@ class AgentLoginPolicyForm(PolicyForm):
 class CustomerSecurityPolicyForm(PolicyForm):
     sections = (
         (
-            "Two-factor authentication (2FA)",
+            _("Two-factor authentication (2FA)"),
             ("contacts_allow_2fa", "contacts_enforce_2fa", "contacts_allow_keys"),
         ),
-        ("Single sign-on (SSO)", ("sso_create_contacts",)),
+        (_("Single sign-on (SSO)"), ("sso_create_contacts",)),
     )
 
     contacts_allow_2fa = forms.BooleanField(
         required=False,
-        label="Allow two-factor authentication for contacts",
-        help_text="Contacts turn it on from My Profile → Security. When off, contacts without "
-        "2FA see no 2FA option and cannot set it up. Contacts who already use 2FA keep it: "
-        "their sign-in still asks for a code, and they can still turn it off themselves.",
+        label=_("Allow two-factor authentication for contacts"),
+        help_text=_(
+            "Contacts turn it on from My Profile → Security. When off, contacts without "
+            "2FA see no 2FA option and cannot set it up. Contacts who already use 2FA keep "
+            "it: their sign-in still asks for a code, and they can still turn it off "
+            "themselves."
+        ),
     )
     contacts_enforce_2fa = forms.BooleanField(
         required=False,
-        label="Enforce two-factor authentication (2FA) for all contacts",
-        help_text="Every contact without 2FA must set it up at their next request. Needs "
-        "“Allow two-factor authentication for contacts” on.",
+        label=_("Enforce two-factor authentication (2FA) for all contacts"),
+        help_text=_(
+            "Every contact without 2FA must set it up at their next request. Needs "
+            "“Allow two-factor authentication for contacts” on."
+        ),
     )
     contacts_allow_keys = forms.BooleanField(
         required=False,
-        label="Allow security keys and passkeys for contacts",
+        label=_("Allow security keys and passkeys for contacts"),
         help_text=KEYS_HELP,
     )
     sso_create_contacts = forms.BooleanField(
         required=False,
-        label="Create a contact at the first single sign-on",
-        help_text="Otherwise single sign-on only signs in contacts that already exist.",
+        label=_("Create a contact at the first single sign-on"),
+        help_text=_("Otherwise single sign-on only signs in contacts that already exist."),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -101,17 +113,21 @@ class CustomerSecurityPolicyForm(PolicyForm):
         return data
 
 
-POLICY_PAGES: dict[str, tuple[type[PolicyForm], str, str]] = {
-    "agent-login": (AgentLoginPolicyForm, "Agent Portal", "Login"),
-    "customer-security": (CustomerSecurityPolicyForm, "Customer Portal", "Security"),
+POLICY_PAGES: dict[str, tuple[type[PolicyForm], StrPromise, StrPromise]] = {
+    "agent-login": (AgentLoginPolicyForm, _("Agent Portal"), _("Login")),
+    "customer-security": (CustomerSecurityPolicyForm, _("Customer Portal"), _("Security")),
 }
 
 
-POLICY_LABELS = {
-    name: str(field.label)
-    for form_class, _, _ in POLICY_PAGES.values()
-    for name, field in form_class.base_fields.items()
-}
+def policy_labels() -> dict[str, str]:
+    """The settings' names in the reader's language (L4), for the confirmation page."""
+    return {
+        name: str(field.label)
+        for form_class, _area, _tab in POLICY_PAGES.values()
+        for name, field in form_class.base_fields.items()
+    }
+
+
 POLICY = "policy"
 
 
@@ -135,7 +151,7 @@ def policy_page(request: AuthenticatedHttpRequest, page: str) -> HttpResponse:
         except admin_flows.ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
-            messages.success(request, "Saved." if changed else "Nothing changed.")
+            messages.success(request, gettext("Saved.") if changed else gettext("Nothing changed."))
             return redirect(f"agent:admin-policy-{page}")
     return render(
         request,
@@ -162,7 +178,7 @@ def policy_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
     submitted = submitted_get(request, POLICY, secret=False)
     page = str(submitted.data.get("page")) if submitted else ""
     if submitted is None or page not in POLICY_PAGES:
-        messages.info(request, "There is no change waiting for your confirmation.")
+        messages.info(request, gettext("There is no change waiting for your confirmation."))
         return redirect("agent:admin")
     changes = {k: bool(v) for k, v in submitted.data.items() if k in admin_flows.POLICY_FIELDS}
     diff = admin_flows.policy_diff(policy_current(request), changes)
@@ -174,29 +190,31 @@ def policy_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             admin_flows.policy_update(request, admin=request.user, changes=changes, confirmed=shown)
         except admin_flows.ConfirmationNeeded:
-            messages.warning(request, "The settings changed meanwhile. Check the change again.")
+            messages.warning(
+                request, gettext("The settings changed meanwhile. Check the change again.")
+            )
             return redirect("agent:admin-policy-confirm")
         except admin_flows.ActionRefused as refused:
             submitted_clear(request, POLICY)
             messages.error(request, str(refused))
             return redirect(f"agent:admin-policy-{page}")
         submitted_clear(request, POLICY)
-        messages.success(request, "Saved.")
+        messages.success(request, gettext("Saved."))
         return redirect(f"agent:admin-policy-{page}")
     if not diff:
         submitted_clear(request, POLICY)
-        messages.info(request, "Nothing changed: the settings are already like that.")
+        messages.info(request, gettext("Nothing changed: the settings are already like that."))
         return redirect(f"agent:admin-policy-{page}")
     to_confirm = admin_flows.policy_to_confirm(diff)
     submitted_put(request, POLICY, submitted.data, shown=to_confirm, secret=False)
     area, tab = POLICY_PAGES[page][1:]
     return confirmation_page(
         request,
-        title=f"Change {area} · {tab}",
+        title=gettext("Change %(area)s · %(tab)s") % {"area": area, "tab": tab},
         consequences=consequences.policy_change(
-            diff=diff, labels=POLICY_LABELS, admin=request.user
+            diff=diff, labels=policy_labels(), admin=request.user
         ),
-        button="Save the change",
+        button=gettext("Save the change"),
         cancel=reverse(f"agent:admin-policy-{page}"),
         tab=page,
         # A change that only strengthens accounts is not a dangerous button.
@@ -209,11 +227,11 @@ Describe = Callable[..., list[str]]
 
 @dataclass(frozen=True)
 class Action:
-    title: str
+    title: StrPromise
     describe: Describe
     refusal: Callable[..., str | None]
     flow: Callable[..., None]
-    done: str
+    done: StrPromise
     # I10: the action weakens the account: sudo mode first.
     sudo: bool
 
@@ -226,27 +244,27 @@ def _deactivate(request: AuthenticatedHttpRequest, *, admin: User, target: User)
 
 ACTIONS = {
     "disable-2fa": Action(
-        "Disable two-factor authentication",
+        _("Disable two-factor authentication"),
         consequences.disable_2fa,
         admin_flows.disable_refusal,
         admin_flows.admin_twofactor_disable,
-        "Two-factor authentication is off for {email}. They were told by email.",
+        _("Two-factor authentication is off for %(email)s. They were told by email."),
         sudo=True,
     ),
     "resend-codes": Action(
-        "Resend recovery codes",
+        _("Resend recovery codes"),
         consequences.resend_codes,
         admin_flows.resend_refusal,
         admin_flows.admin_recovery_resend,
-        "New recovery codes were emailed to {email}.",
+        _("New recovery codes were emailed to %(email)s."),
         sudo=False,
     ),
     "deactivate": Action(
-        "Deactivate the account",
+        _("Deactivate the account"),
         consequences.deactivate,
         deactivate_refusal,
         _deactivate,
-        "{email} is deactivated.",
+        _("%(email)s is deactivated."),
         sudo=True,
     ),
 }
@@ -274,15 +292,15 @@ def account_action(
         except admin_flows.ActionRefused as exc:  # the rules changed since the check
             refusal = str(exc)
         else:
-            messages.success(request, spec.done.format(email=target.email))
+            messages.success(request, str(spec.done) % {"email": target.email})
             return redirect(back)
     policy: SecurityPolicy = policy_current(request)
     return confirmation_page(
         request,
-        title=spec.title,
+        title=str(spec.title),
         target=target,
         consequences=[] if refusal else spec.describe(admin=admin, target=target, policy=policy),
-        button=spec.title,
+        button=str(spec.title),
         cancel=reverse(back),
         tab="agents" if target.kind == Kind.AGENT else "contacts",
         refusal=refusal,

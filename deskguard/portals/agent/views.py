@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from deskguard.accounts.forms import AccountCreateForm
@@ -72,14 +73,14 @@ def ticket_detail(request: AuthenticatedHttpRequest, ticket_id: int) -> HttpResp
     if request.method == "POST":
         if reply_form.is_bound and reply_form.is_valid():
             ticket_reply(ticket=ticket, author=user, body=reply_form.cleaned_data["body"])
-            messages.success(request, "Your reply is sent.")
+            messages.success(request, gettext("Your reply is sent."))
             return redirect("agent:ticket", ticket_id=ticket.pk)
         if status_form.is_bound and status_form.is_valid():
             ticket_set_status(ticket=ticket, status=Status(status_form.cleaned_data["status"]))
-            messages.success(request, "The status is changed.")
+            messages.success(request, gettext("The status is changed."))
             return redirect("agent:ticket", ticket_id=ticket.pk)
         if not reply_form.is_bound and not status_form.is_bound:
-            messages.error(request, "Write a reply or choose a status.")
+            messages.error(request, gettext("Write a reply or choose a status."))
     return render(
         request,
         "agent/ticket.html",
@@ -146,7 +147,8 @@ def admin_accounts(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse
         {
             "page": page or [],
             "pager": pager_links(page, query_string) if page else {},
-            "search_error": f"Type at least {SEARCH_MIN_LENGTH} characters of the email address."
+            "search_error": gettext("Type at least %(count)d characters of the email address.")
+            % {"count": SEARCH_MIN_LENGTH}
             if too_short
             else "",
             "kind": kind,
@@ -190,7 +192,7 @@ def admin_account_new_confirm(request: AuthenticatedHttpRequest) -> HttpResponse
     if submitted is None or not form.is_valid() or not form.cleaned_data["is_admin"]:
         # Nothing waiting, or no longer valid (the address was taken meanwhile).
         submitted_clear(request, INVITE)
-        messages.info(request, "There is no invitation waiting for your confirmation.")
+        messages.info(request, gettext("There is no invitation waiting for your confirmation."))
         return redirect("agent:admin-account-new")
     if request.method == "POST" and submitted.shown:
         submitted_clear(request, INVITE)
@@ -198,11 +200,11 @@ def admin_account_new_confirm(request: AuthenticatedHttpRequest) -> HttpResponse
     submitted_put(request, INVITE, submitted.data, shown=True, secret=False)
     return confirmation_page(
         request,
-        title="Invite an administrator",
+        title=gettext("Invite an administrator"),
         consequences=consequences.invite_administrator(
             email=form.cleaned_data["email"], name=form.cleaned_data["name"]
         ),
-        button="Send the invitation",
+        button=gettext("Send the invitation"),
         cancel=reverse("agent:admin-account-new"),
         tab="new",
     )
@@ -220,5 +222,5 @@ def _invite(request: AuthenticatedHttpRequest, form: AccountCreateForm) -> HttpR
         is_admin=form.cleaned_data["is_admin"],
         created_by=request.user,
     )
-    messages.success(request, f"{user.email} is invited by email.")
+    messages.success(request, gettext("%(email)s is invited by email.") % {"email": user.email})
     return redirect("agent:admin-agents" if user.is_agent else "agent:admin-contacts")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from deskguard.accounts.portal import Portal
@@ -37,7 +38,7 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             subject=form.cleaned_data["subject"],
             body=form.cleaned_data["body"],
         )
-        messages.success(request, "Your ticket is open. We will reply here.")
+        messages.success(request, gettext("Your ticket is open. We will reply here."))
         return redirect("customer:ticket", ticket_id=ticket.pk)
     return render(
         request, "customer/ticket_new.html", {"form": form}, status=400 if form.errors else 200
@@ -52,7 +53,7 @@ def ticket_detail(request: AuthenticatedHttpRequest, ticket_id: int) -> HttpResp
     form = ReplyForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         ticket_reply(ticket=ticket, author=user, body=form.cleaned_data["body"])
-        messages.success(request, "Your reply is sent.")
+        messages.success(request, gettext("Your reply is sent."))
         return redirect("customer:ticket", ticket_id=ticket.pk)
     return render(
         request,

@@ -2,7 +2,10 @@
 // inline script, so the Content-Security-Policy stays strict. The server refuses
 // early codes whatever this script does; it only saves a pointless wait-and-refuse.
 //
-// <p data-countdown="SECONDS" data-countdown-button="ID" data-countdown-field="ID" hidden>
+// <p data-countdown="SECONDS" data-countdown-button="ID" data-countdown-field="ID"
+//    data-countdown-one="… {seconds} second." data-countdown-many="… {seconds} seconds."
+//    data-countdown-done="…" hidden>
+// The words come from the page, in its language (L4); English when it gives none.
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-countdown]").forEach((line) => {
@@ -13,11 +16,14 @@ document.addEventListener("DOMContentLoaded", () => {
     const show = () => {
       const seconds = left();
       if (seconds > 0) {
-        line.textContent = `You can enter a code again in ${seconds} second${seconds === 1 ? "" : "s"}.`;
+        const words = seconds === 1
+          ? line.dataset.countdownOne || "You can enter a code again in {seconds} second."
+          : line.dataset.countdownMany || "You can enter a code again in {seconds} seconds.";
+        line.textContent = words.replace("{seconds}", String(seconds));
         if (button) button.disabled = true;
         return true;
       }
-      line.textContent = "You can enter a code again now.";
+      line.textContent = line.dataset.countdownDone || "You can enter a code again now.";
       if (button) button.disabled = false;
       if (field) field.focus();
       return false;

@@ -2,7 +2,8 @@
 // Content-Security-Policy can forbid inline script.
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
-  // Copy buttons: <button data-copy-target="id">
+  // Copy buttons: <button data-copy-target="id" data-copied="Copied"> (the page's
+  // language gives the word, L4)
   document.querySelectorAll("[data-copy-target]").forEach((button) => {
     button.addEventListener("click", async () => {
       const source = document.getElementById(button.dataset.copyTarget);
@@ -11,7 +12,7 @@ document.addEventListener("DOMContentLoaded", () => {
       try {
         await navigator.clipboard.writeText(text);
         const label = button.textContent;
-        button.textContent = "Copied";
+        button.textContent = button.dataset.copied || "Copied";
         setTimeout(() => { button.textContent = label; }, 1500);
       } catch (err) {
         window.getSelection().selectAllChildren(source);
