@@ -174,11 +174,26 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
 
-def shoot(page: Page, name: str, *, phone: bool = False) -> None:
+NARROWEST = {"width": 360, "height": 740}
+
+
+def fits_narrowest(page: Page) -> None:
+    """L1: the page does not scroll sideways on a 360 px phone."""
+    page.set_viewport_size(NARROWEST)
+    width, inner = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+    page.set_viewport_size(DESKTOP)
+    assert width <= inner, f"{page.url} is {width} px wide on a {inner} px screen"
+
+
+def shoot(page: Page, name: str, *, phone: bool = False, sandboxed: bool = False) -> None:
     """Desktop shot; with phone=True also a narrow one, for the pages people open
-    on the same phone as their authenticator app."""
+    on the same phone as their authenticator app. Every screen shot here is also
+    checked at 360 px for sideways scrolling (L1), except a page in a CSP sandbox
+    (a mail's HTML part), where the browser runs no script of ours."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.wait_for_load_state("load")
+    if not sandboxed:
+        fits_narrowest(page)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     if phone:
         page.set_viewport_size(PHONE)

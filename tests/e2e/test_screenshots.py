@@ -121,7 +121,7 @@ def test_screens_of_the_mail_delivery_pages(page: Page, admin, contact, settings
     shoot(page, "22-mail-message")
     page.get_by_role("link", name="Open the HTML version").click()
     expect(page.get_by_text("Your recovery codes (each works once)")).to_be_visible()
-    shoot(page, "23-mail-message-html", phone=True)
+    shoot(page, "23-mail-message-html", phone=True, sandboxed=True)
 
 
 def test_screens_of_sudo_mode_and_the_confirmation_pages(
