@@ -27,6 +27,26 @@ from .throttle import (
 )
 
 
+def _refusal_event(
+    request: HttpRequest,
+    *,
+    event: Event,
+    method: str,
+    user: User | None,
+    email: str,
+    detail: dict[str, Any],
+) -> None:
+    """One audit row about refused attempts: the account if known, else the address typed."""
+    security_event(
+        event=event,
+        request=request,
+        subject=user,
+        subject_label=(email or (user.email if user else ""))[:254],
+        method=method,
+        detail=detail,
+    )
+
+
 def refusal_record(
     request: HttpRequest,
     state: State,
@@ -41,14 +61,7 @@ def refusal_record(
         started = {**(detail or {}), "limit": state.key.label, "window": "started"}
         if state.blocked_until is not None:
             started["retry_at"] = state.blocked_until.isoformat()
-        security_event(
-            event=event,
-            request=request,
-            subject=user,
-            subject_label=(email or (user.email if user else ""))[:254],
-            method=method,
-            detail=started,
-        )
+        _refusal_event(request, event=event, method=method, user=user, email=email, detail=started)
     throttle_refused(state)
 
 
@@ -73,14 +86,7 @@ def refusals_report(
         }
         if state.refused_since:
             summary["since"] = state.refused_since.isoformat()
-        security_event(
-            event=event,
-            request=request,
-            subject=user,
-            subject_label=(email or (user.email if user else ""))[:254],
-            method=method,
-            detail=summary,
-        )
+        _refusal_event(request, event=event, method=method, user=user, email=email, detail=summary)
         throttle_refusals_reported(state)
 
 

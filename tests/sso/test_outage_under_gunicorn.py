@@ -11,12 +11,7 @@ served from this test's database (PostgreSQL) or a migrated SQLite file.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,9 +21,9 @@ import pytest
 import requests
 from django.db import connection
 
+from tests import servers
 from tests.conftest import PASSWORD
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 3
 CLIENTS = 8
 TIMEOUT = 5.0
@@ -42,21 +37,12 @@ SSOProvider.objects.create(name="Hanging ID", slug="hanging", issuer={issuer!r},
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def server_env(tmp_path: Path) -> dict[str, str]:
-    """The environment of the served site: this test's PostgreSQL database (its rows
-    committed, so the server's processes see them), or a migrated SQLite file."""
+    """The settings of the served site on top of tests/servers.py's local-mode
+    environment: this test's PostgreSQL database (its rows committed, so the server's
+    processes see them), or a migrated SQLite file."""
     env = {
-        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH")},
-        "DESKGUARD_ENV": "local",
-        "DESKGUARD_VAR_DIR": str(tmp_path),
-        "DESKGUARD_MANIFEST_STATIC": "false",
         "DESKGUARD_TRUSTED_PROXY_COUNT": "1",
         "SSO_HTTP_TIMEOUT": str(TIMEOUT),
         # Two calls may wait; the breaker opens when both have timed out.
@@ -72,49 +58,21 @@ def server_env(tmp_path: Path) -> dict[str, str]:
         )
     else:
         env["SQLITE_PATH"] = str(tmp_path / "served.sqlite3")
-        manage(env, "migrate", "-v0")
+        manage_ok(tmp_path, env, "migrate", "-v0")
     return env
 
 
-def manage(env: dict[str, str], *args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def manage_ok(tmp_path: Path, env: dict[str, str], *args: str) -> None:
+    result = servers.manage(tmp_path, *args, **env)
     assert result.returncode == 0, result.stderr[-2000:]
 
 
 @pytest.fixture
 def site(server_env, blackhole, tmp_path: Path) -> Iterator[str]:
-    manage(server_env, "shell", "-c", SETUP.format(password=PASSWORD, issuer=blackhole.url))
-    port = _free_port()
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    command = [str(gunicorn), "deskguard.wsgi", "--workers", str(WORKERS)]
-    command += ["--bind", f"127.0.0.1:{port}", "--error-logfile", str(tmp_path / "g.log")]
-    process = subprocess.Popen(command, cwd=ROOT, env=server_env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, (tmp_path / "g.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            try:
-                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    setup = SETUP.format(password=PASSWORD, issuer=blackhole.url)
+    manage_ok(tmp_path, server_env, "shell", "-c", setup)
+    with servers.gunicorn(tmp_path, workers=WORKERS, **server_env) as server:
+        yield server.url
 
 
 def password_sign_in(url: str) -> tuple[float, requests.Response]:
