@@ -12,7 +12,7 @@ UV_VERSION := 0.13.9
 # https or localhost, and an IP address is never a valid relying-party id.
 export DESKGUARD_BASE_URL ?= http://localhost:$(PORT)
 
-.PHONY: run test test-fast lint format bench bench-mail bench-scale clean browser lock screenshots messages compilemessages
+.PHONY: run test test-fast lint format bench bench-mail bench-scale bench-suite clean browser lock screenshots messages compilemessages
 
 # Every dependency comes pinned and hash-checked from requirements-dev.lock (`make lock`
 # writes it from pyproject.toml); the project itself is then added without resolving
@@ -109,6 +109,11 @@ bench-mail: $(STAMP)
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/deskguard_scale_bench
 bench-scale: $(STAMP)
 	SIZE=$(SIZE) $(BIN)/python bench/scale_bench.py --database-url $(BENCH_DATABASE_URL)
+
+# The test suite at two commits, alternating, wall and CPU time: docs/benchmarks-suite.md
+# (~12 min); e.g. `make bench-suite SUITE_ARGS="--after HEAD --mode '-n 2'"`.
+bench-suite: $(STAMP)
+	$(BIN)/python bench/suite_speed.py $(SUITE_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles $(COMPILED) .pytest_cache .mypy_cache .ruff_cache

@@ -48,9 +48,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pyotp
+from gitrefs import ROOT, commit_label, git, worktree
 from loadgen import BenchError, Operation, PhaseResult, expect_redirect, run_phase
 
-ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 DEFAULT_BASELINE_REF = "a2a5985"  # the last commit before the sign-in speed work
 DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -150,27 +150,11 @@ class Version:
     label: str  # commit and subject, for the report
 
 
-def git(*args: str, cwd: Path = ROOT) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
-def commit_label(ref: str) -> str:
-    return git("log", "-1", "--format=%h (%cs) %s", ref)
-
-
 @contextmanager
 def baseline_checkout(ref: str, parent: Path) -> Iterator[Version]:
-    directory = parent / "baseline"
     label = commit_label(ref)
-    git("worktree", "add", "--detach", str(directory), ref)
-    try:
+    with worktree(ref, parent / "baseline") as directory:
         yield Version("baseline", directory, label)
-    finally:
-        subprocess.run(
-            ["git", "worktree", "remove", "--force", str(directory)], cwd=ROOT, check=False
-        )
 
 
 def change_version() -> Version:

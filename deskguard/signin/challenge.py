@@ -174,19 +174,32 @@ def challenge_submit(
         error, status = verdict_message(result)
         return ChallengeOutcome(None, error, status, result.retry_at)
     return ChallengeOutcome(
-        signin_complete(request, portal=portal, pending=step.pending, factor=factor)
+        signin_complete(
+            request,
+            portal=portal,
+            pending=step.pending,
+            factor=factor,
+            recovery_codes_left=result.recovery_codes_left,
+        )
     )
 
 
 def signin_complete(
-    request: HttpRequest, *, portal: Portal, pending: Pending, factor: Factor
+    request: HttpRequest,
+    *,
+    portal: Portal,
+    pending: Pending,
+    factor: Factor,
+    recovery_codes_left: int | None = None,
 ) -> str:
     """Sign the account in (new session key, C6) and say where to go."""
     session_login(request, user=pending.user, method=f"password+{factor.value}")
     # Both factors were just proven: replacing the authenticator needs no second proof.
     reauth_mark(request)
     if factor is Factor.RECOVERY:
-        remaining = services.recovery_codes_remaining(user=pending.user)
+        remaining = recovery_codes_left
+        if remaining is None:
+            remaining = services.recovery_codes_remaining(user=pending.user)
         has_app = services.app_factor_of(pending.user) is not None
         messages.warning(request, texts.recovery_code_used(remaining, has_app=has_app))
         return reverse(portal.url("security"))

@@ -68,6 +68,9 @@ class Result:
     factor: Factor | None = None
     retry_at: datetime | None = None
     refusal: keys.KeyRefusal | None = None
+    # After a recovery code was accepted: how many are left (counted once, for the audit
+    # row and for the message the user reads next).
+    recovery_codes_left: int | None = None
 
     @property
     def passed(self) -> bool:
@@ -114,6 +117,7 @@ def second_factor_verify(
             security_event(
                 event=Event.SECOND_FACTOR_PASSED, request=request, subject=user, method=method
             )
+        remaining = None
         if factor is Factor.RECOVERY:
             remaining = services.recovery_codes_remaining(user=user)
             security_event(
@@ -131,7 +135,7 @@ def second_factor_verify(
                 method=method,
                 detail={"key": used.label, "factor": used.pk},
             )
-        return Result(Verdict.PASSED, factor)
+        return Result(Verdict.PASSED, factor, recovery_codes_left=remaining)
     throttle_create(state)
     counted = check is not services.Check.CLOSED and throttle_fail(
         limit, ignore_lock=factor is Factor.RECOVERY
