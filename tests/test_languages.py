@@ -265,6 +265,35 @@ def test_l4_an_invitation_goes_out_in_the_language_of_the_account_when_it_is_sen
     assert "Hello," in erin.body
 
 
+def test_l4_an_administrator_chooses_the_language_of_an_invitation(admin_client, deliver):
+    """L4, A6: the invite form asks for the new account's language, so the invitation
+    reaches a German reader in German without anyone editing the account afterwards;
+    the choice stays the account's own (its profile page can change it)."""
+    response = admin_client.post(
+        "/agent/admin/accounts/new/",
+        {"kind": "contact", "email": "frieda@example.com", "name": "", "language": "de"},
+    )
+    assert response.status_code == 302
+    assert User.objects.get(email="frieda@example.com").language == "de"
+    [frieda] = deliver()
+    assert frieda.subject.endswith("Sie sind eingeladen")
+    assert_german(frieda)
+
+
+def test_l4_an_invitation_in_an_unknown_language_is_refused_and_creates_nothing(
+    admin_client, deliver
+):
+    response = admin_client.post(
+        "/agent/admin/accounts/new/",
+        {"kind": "contact", "email": "gustav@example.com", "name": "", "language": "xx"},
+    )
+    assert response.status_code == 400
+    error = parse(response.content).by_id("id_language_error").text
+    assert "Select a valid choice. xx is not one of the available choices." in error
+    assert not User.objects.filter(email="gustav@example.com").exists()
+    assert deliver() == []
+
+
 def test_l4_a_refusal_before_any_account_is_known_speaks_the_browsers_language(db):
     """I4's 413 is answered before the session is read: the browser's language only."""
     response = Client(**GERMAN_BROWSER).request(

@@ -110,6 +110,14 @@ class AccountCreateForm(forms.Form):
     email = forms.EmailField(max_length=254, label=_("Email"))
     name = forms.CharField(max_length=150, required=False, label=_("Name"))
     is_admin = forms.BooleanField(required=False, label=_("Administrator (agents only)"))
+    # L4: the invitation is the first mail; it should not wait for its reader to pick
+    # a language on a profile page they can only reach through it.
+    language = forms.ChoiceField(
+        choices=[("", _("The helpdesk's default")), *Language.choices],
+        required=False,
+        label=_("Language of the mails"),
+        help_text=_("The invitation and later mails; the person can change it on their profile."),
+    )
 
     def clean_email(self) -> str:
         email = normalize_email(self.cleaned_data["email"])

@@ -14,11 +14,20 @@ from .models import Kind, User
 
 @transaction.atomic
 def user_create(
-    *, email: str, kind: Kind, name: str = "", is_admin: bool = False, created_by: User | None
+    *,
+    email: str,
+    kind: Kind,
+    name: str = "",
+    is_admin: bool = False,
+    language: str = "",
+    created_by: User | None,
 ) -> User:
     """Create an account without a password; the invitation (a set-password link made
-    when the mail is sent) is queued with it (outbox/notices.py)."""
-    user = User.objects.create_user(email, kind=kind, name=name, is_admin=is_admin)
+    when the mail is sent, in the account's `language`) is queued with it
+    (outbox/notices.py)."""
+    user = User.objects.create_user(
+        email, kind=kind, name=name, is_admin=is_admin, language=language
+    )
     security_event(
         event=Event.ACCOUNT_CREATED,
         actor=created_by,

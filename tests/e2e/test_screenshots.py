@@ -177,6 +177,8 @@ def test_screens_of_sudo_mode_and_the_confirmation_pages(
     page.get_by_label("Kind").select_option("agent")
     page.get_by_label("Email").fill("boss@example.com")
     page.get_by_label("Administrator (agents only)").check()
+    page.get_by_label("Language of the mails").select_option("de")
+    shoot(page, "36-invite-form")
     page.get_by_role("button", name="Send the invitation").click()
     expect(page).to_have_url(re.compile(r"/admin/accounts/new/confirm/$"))
     shoot(page, "36-confirm-invite-admin")

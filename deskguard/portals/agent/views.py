@@ -220,6 +220,7 @@ def _invite(request: AuthenticatedHttpRequest, form: AccountCreateForm) -> HttpR
         kind=Kind(form.cleaned_data["kind"]),
         name=form.cleaned_data["name"],
         is_admin=form.cleaned_data["is_admin"],
+        language=form.cleaned_data["language"],
         created_by=request.user,
     )
     messages.success(request, gettext("%(email)s is invited by email.") % {"email": user.email})
