@@ -225,3 +225,11 @@ def browser_signin(page: Page, user: User, *, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_load_state()
+
+
+@pytest.fixture
+def webauthn_at_live_server(settings, live_server) -> None:
+    """The relying party is the test server: on http://localhost:PORT the RP id is
+    "localhost", the origin the browser reports, an address browsers allow WebAuthn on."""
+    settings.BASE_URL = live_server.url
+    assert live_server.url.startswith("http://localhost:")

@@ -14,99 +14,21 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
 
 import pyotp
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
-from playwright.sync_api import CDPSession, Page, expect
+from playwright.sync_api import Page, expect
 
-from deskguard.accounts.models import User
 from deskguard.twofactor import services, totp
 from deskguard.twofactor.models import SecondFactor, SecurityKey
 from tests.conftest import PASSWORD
 
 from .conftest import browser_signin, readme_shot, shoot
+from .webauthn import Authenticators, add_key, save_codes, sign_out, use_key_button
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(autouse=True)
-def _relying_party_is_the_live_server(settings, live_server) -> None:
-    # http://localhost:PORT: the RP id is "localhost", the origin the browser reports.
-    settings.BASE_URL = live_server.url
-    assert live_server.url.startswith("http://localhost:")
-
-
-class Authenticators:
-    """Chromium's virtual authenticators for one page: plug keys in and out."""
-
-    def __init__(self, page: Page) -> None:
-        self.cdp: CDPSession = page.context.new_cdp_session(page)
-        self.cdp.send("WebAuthn.enable", {"enableUI": False})
-
-    def plug(self, credentials: list[dict[str, Any]] | None = None) -> str:
-        found = self.cdp.send(
-            "WebAuthn.addVirtualAuthenticator",
-            {
-                "options": {
-                    "protocol": "ctap2",
-                    "transport": "internal",
-                    "hasResidentKey": True,
-                    "hasUserVerification": True,
-                    "isUserVerified": True,
-                    "automaticPresenceSimulation": True,
-                }
-            },
-        )
-        authenticator: str = found["authenticatorId"]
-        for credential in credentials or []:
-            self.cdp.send(
-                "WebAuthn.addCredential",
-                {"authenticatorId": authenticator, "credential": credential},
-            )
-        return authenticator
-
-    def unplug(self, authenticator: str) -> list[dict[str, Any]]:
-        """Remove the key; returns its credentials, to plug the same key in later."""
-        held = self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
-        self.cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
-        return list(held["credentials"])
-
-    def user_verified(self, authenticator: str, verified: bool) -> None:
-        self.cdp.send(
-            "WebAuthn.setUserVerified",
-            {"authenticatorId": authenticator, "isUserVerified": verified},
-        )
-
-
-def add_key(page: Page, security_url: str, name: str) -> None:
-    page.goto(security_url)
-    page.get_by_role("link", name="Add security key").click()
-    expect(page.get_by_role("heading", name="Add a security key or passkey")).to_be_visible()
-    page.get_by_label("Name of the key").fill(name)
-    shoot(page, "security-key-add", phone=True)
-    page.get_by_role("button", name="Add key").click()
-
-
-def save_codes(page: Page) -> None:
-    expect(page.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
-    page.get_by_role("button", name="I have saved my recovery codes").click()
-
-
-def sign_out(page: Page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(re.compile(r"/signin/$"))
-
-
-def use_key_button(page: Page, user: User):
-    browser_signin(page, user)
-    expect(page).to_have_url(re.compile(r"/signin/verify/$"))
-    button = page.get_by_role("button", name="Use your security key")
-    # K2: offered first, with the focus: one click (or Enter) starts the prompt.
-    expect(button).to_be_focused()
-    return button
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("webauthn_at_live_server")]
 
 
 def test_k1_k2_k3_register_sign_in_second_key_remove_one_sign_in_with_the_other(page: Page, agent):
