@@ -30,13 +30,14 @@ from deskguard.security import safe_next
 from deskguard.twofactor import keys, services
 from deskguard.twofactor.flows import reauth_mark
 from deskguard.twofactor.models import FactorKind, SecondFactor, TOTPDevice
+from deskguard.twofactor.policy import keys_usable
 from deskguard.twofactor.verify import (
     Factor,
     KeyAttempt,
     second_factor_verify,
     verdict_message,
 )
-from deskguard.twofactor.webauthn import Reply, site_supports_keys
+from deskguard.twofactor.webauthn import Reply
 
 from . import messages as texts
 from .pending import Pending, pending_marker
@@ -70,7 +71,7 @@ class CodeStep:
     @property
     def keys_usable(self) -> bool:
         """K2: offer the account's keys (browsers allow WebAuthn on this address)."""
-        return self.has_keys and bool(self.pending.nonce) and site_supports_keys()
+        return bool(self.pending.nonce) and keys_usable(self.pending.user, has_keys=self.has_keys)
 
     @property
     def binding(self) -> str:

@@ -114,8 +114,14 @@ def keys_offered(user: User, policy: SecurityPolicy) -> bool:
     )
 
 
-def keys_usable(user: User) -> bool:
+def keys_usable(user: User, *, has_keys: bool | None = None) -> bool:
     """Whether the account can sign in with a key: it has one and the site's address
     allows WebAuthn. Keys already added keep working when the policy stops offering
-    new ones (like I11: a setting switched off never silently weakens an account)."""
-    return webauthn.site_supports_keys() and SecurityKey.objects.filter(user=user).exists()
+    new ones (like I11: a setting switched off never silently weakens an account).
+    `has_keys`: whether it has one, when the caller read that with the account already
+    (the sign-in's code step does, in its one query)."""
+    if not webauthn.site_supports_keys():
+        return False
+    if has_keys is None:
+        has_keys = SecurityKey.objects.filter(user=user).exists()
+    return has_keys
