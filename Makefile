@@ -71,13 +71,19 @@ messages: $(STAMP)
 	$(BIN)/python manage.py makemessages -l de --no-obsolete --add-location file $(MAKEMESSAGES_IGNORE)
 
 # The mail worker runs beside gunicorn; Ctrl-C (or either one exiting) stops both.
+# bash for `wait -n`. The traps signal the two children only: a `kill 0` would signal
+# this shell too and run its own trap again, until the shell crashed.
+run: SHELL := /bin/bash
 run: $(STAMP) $(COMPILED)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py seed_demo
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/python manage.py db_worker --queue-name '*' --interval 1 --no-reload & \
-	$(BIN)/gunicorn deskguard.wsgi --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile -
+	@stop() { trap - INT TERM EXIT; kill $$worker $$server 2>/dev/null; wait; }; \
+	trap 'stop; exit 0' INT TERM; trap stop EXIT; \
+	$(BIN)/python manage.py db_worker --queue-name '*' --interval 1 --no-reload & worker=$$!; \
+	$(BIN)/gunicorn deskguard.wsgi --bind 127.0.0.1:$(PORT) --workers $(WORKERS) \
+	  --access-logfile - & server=$$!; \
+	wait -n
 
 # Browser tests need Debian's Chromium (/usr/bin/chromium); see .ci/run.
 test: $(STAMP) $(COMPILED)
