@@ -89,6 +89,10 @@ def report(args: argparse.Namespace, runs: dict[tuple[str, str], list[Run]], too
         "- command: `python -m pytest <mode> -q -p no:cacheprovider` in a worktree of each "
         "commit; `-n 2` is `make test`'s command, `-n 0` the same tests in one process",
         "",
+        "`-n 0` measures the tests' own work. `-n 2` is what `make test` waits for: it adds "
+        "what each worker pays once (its test database built from the migrations, its "
+        "Chromium) and ends with the slower of the two workers.",
+        "",
         "| mode | version | tests passed | wall time per run (s) | median wall | median CPU |",
         "|---|---|---:|---|---:|---:|",
     ]
