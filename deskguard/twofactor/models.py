@@ -66,6 +66,16 @@ class SecondFactor(models.Model):
             ),
         ]
 
+    # On a proxy of one kind: the kind its new rows get, and the only rows it manages.
+    proxy_kind: ClassVar[str | None] = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # A new row (keyword arguments) of a proxy is of its kind; one read from the
+        # database (positional values) keeps the kind it has.
+        if not args and self.proxy_kind is not None:
+            kwargs.setdefault("kind", self.proxy_kind)
+        super().__init__(*args, **kwargs)
+
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of user {self.user_id}"
 
@@ -79,46 +89,30 @@ _F = TypeVar("_F", bound=SecondFactor)
 
 
 class _KindManager(models.Manager[_F]):
-    def __init__(self, kind: str) -> None:
-        super().__init__()
-        self.kind = kind
+    """The rows of the proxy's kind (`SecondFactor.proxy_kind`)."""
 
     def get_queryset(self) -> models.QuerySet[_F]:
-        return super().get_queryset().filter(kind=self.kind)
+        return super().get_queryset().filter(kind=self.model.proxy_kind)
 
 
 class TOTPDevice(SecondFactor):
     """The account's authenticator app (B2): the factors of kind "app"."""
 
-    objects: ClassVar[_KindManager[TOTPDevice]] = cast(
-        "_KindManager[TOTPDevice]", _KindManager(FactorKind.APP)
-    )
+    proxy_kind = FactorKind.APP
+    objects: ClassVar[_KindManager[TOTPDevice]] = cast("_KindManager[TOTPDevice]", _KindManager())
 
     class Meta:
         proxy = True
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # A new row (keyword arguments) is an app; one read from the database
-        # (positional values) keeps the kind it has.
-        if not args:
-            kwargs.setdefault("kind", FactorKind.APP)
-        super().__init__(*args, **kwargs)
 
 
 class SecurityKey(SecondFactor):
     """The account's security keys and passkeys (K1): the factors of kind "key"."""
 
-    objects: ClassVar[_KindManager[SecurityKey]] = cast(
-        "_KindManager[SecurityKey]", _KindManager(FactorKind.KEY)
-    )
+    proxy_kind = FactorKind.KEY
+    objects: ClassVar[_KindManager[SecurityKey]] = cast("_KindManager[SecurityKey]", _KindManager())
 
     class Meta:
         proxy = True
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if not args:
-            kwargs.setdefault("kind", FactorKind.KEY)
-        super().__init__(*args, **kwargs)
 
 
 class WebAuthnChallenge(models.Model):

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
+
 from deskguard.audit.models import Event
 from tests.audit.conftest import AUDIT_URL
 
@@ -72,16 +74,22 @@ def test_l2_a_us_style_date_is_refused_with_the_format_to_use(admin_client):
     assert b"Enter a date as YYYY-MM-DD, for example 2026-03-01." in response.content
 
 
-def test_l2_days_and_times_are_the_administrators_own(admin_client, admin, record, settings):
+@pytest.fixture
+def late_in_new_york(admin, record, settings):
+    """An administrator in New York on a UTC helpdesk, and an event at 02:30 UTC on
+    2021-06-02: 22:30 on 2021-06-01 in New York."""
     settings.TIME_ZONE = "UTC"
     admin.time_zone = "America/New_York"
     admin.save()
-    # 02:30 UTC on 2021-06-02 is 22:30 on 2021-06-01 in New York.
-    late = record(
+    return record(
         Event.SIGNOUT,
         subject_label="late@example.org",
         when=dt.datetime(2021, 6, 2, 2, 30, tzinfo=dt.UTC),
     )
+
+
+def test_l2_days_and_times_are_the_administrators_own(admin_client, admin, late_in_new_york):
+    late = late_in_new_york
     page = admin_client.get(AUDIT_URL, {"date_from": "2021-06-01", "date_to": "2021-06-01"})
     assert [event.pk for event, _ in page.context["rows"]] == [late.pk]
     text = page.content.decode()
@@ -95,18 +103,11 @@ def test_l2_days_and_times_are_the_administrators_own(admin_client, admin, recor
 
 
 def test_l2_an_export_counts_days_in_the_zone_of_the_administrator_who_asked(
-    admin_client, admin, record, settings
+    admin_client, late_in_new_york
 ):
     from tests.audit.test_export import download, jsonl_rows
 
-    settings.TIME_ZONE = "UTC"
-    admin.time_zone = "America/New_York"
-    admin.save()
-    late = record(
-        Event.SIGNOUT,
-        subject_label="late@example.org",
-        when=dt.datetime(2021, 6, 2, 2, 30, tzinfo=dt.UTC),
-    )
+    late = late_in_new_york
     rows = jsonl_rows(
         download(admin_client, format="jsonl", date_from="2021-06-01", date_to="2021-06-01")
     )
